@@ -1,0 +1,40 @@
+"""Reading frames from disk as RGB uint8, with clear errors for missing or corrupt files."""
+import os
+
+import cv2
+import numpy as np
+
+
+class FrameError(IOError):
+    """A frame that cannot be read: missing, corrupt or of an unsupported format."""
+
+
+def to_rgb_uint8(image: np.ndarray, source: str = "<array>") -> np.ndarray:
+    """Convert grayscale, RGBA and 16-bit images to RGB ``uint8`` (``H x W x 3``)."""
+    if image.dtype == np.uint16:
+        image = (image >> 8).astype(np.uint8)
+    elif image.dtype in (np.float32, np.float64):
+        image = np.clip(image * (255.0 if image.max() <= 1.0 else 1.0), 0, 255).astype(np.uint8)
+    elif image.dtype != np.uint8:
+        raise FrameError(f"{source}: unsupported pixel type {image.dtype}")
+    if image.ndim == 2:
+        image = np.repeat(image[:, :, None], 3, axis=2)
+    elif image.ndim == 3 and image.shape[2] == 1:
+        image = np.repeat(image, 3, axis=2)
+    elif image.ndim == 3 and image.shape[2] == 4:
+        image = image[:, :, :3]
+    if image.ndim != 3 or image.shape[2] != 3:
+        raise FrameError(f"{source}: unsupported image shape {image.shape}")
+    return np.ascontiguousarray(image)
+
+
+def read_frame(path: str) -> np.ndarray:
+    """Read an image file as RGB ``uint8``; raises :class:`FrameError` naming the file on failure."""
+    if not os.path.isfile(path):
+        raise FrameError(f"frame not found: {path}")
+    image = cv2.imread(path, cv2.IMREAD_UNCHANGED)
+    if image is None or image.size == 0:
+        raise FrameError(f"frame is corrupt or not an image: {path}")
+    if image.ndim == 3 and image.shape[2] >= 3:
+        image = cv2.cvtColor(image, cv2.COLOR_BGRA2RGBA if image.shape[2] == 4 else cv2.COLOR_BGR2RGB)
+    return to_rgb_uint8(image, path)

@@ -1,0 +1,78 @@
+"""The tracker contract, compatible with ``got10k.trackers.Tracker``."""
+import time
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+from ientrack.data.frames import read_frame, to_rgb_uint8
+from ientrack.geometry import box_to_polygon
+
+
+@dataclass
+class TrackResult:
+    """One frame's estimate: an axis-aligned box ``(x, y, w, h)``, optionally a rotated polygon
+    (8 numbers) and the target's angle in degrees relative to frame 0, and a confidence score."""
+
+    box: np.ndarray
+    polygon: Optional[np.ndarray] = None
+    angle: float = 0.0
+    score: float = float("nan")
+
+    def as_polygon(self) -> np.ndarray:
+        return self.polygon if self.polygon is not None else box_to_polygon(self.box)
+
+
+class Tracker:
+    """Base class of every tracker: ``init(frame, box)``, ``update(frame) -> TrackResult``,
+    ``track(frames, box) -> (boxes, times)`` and a ``name``.
+
+    Frames are RGB ``uint8`` ``H x W x 3`` arrays; ``track`` also accepts file paths, as the GOT-10k
+    toolkit passes them. ``is_deterministic`` tells the GOT-10k toolkit whether repeated runs are needed.
+    """
+
+    name = "tracker"
+    is_deterministic = True
+
+    def __init__(self, name: Optional[str] = None, is_deterministic: bool = True):
+        if name is not None:
+            self.name = name
+        self.is_deterministic = is_deterministic
+        self.last_result: Optional[TrackResult] = None
+
+    def init(self, image: np.ndarray, box) -> None:
+        raise NotImplementedError
+
+    def update(self, image: np.ndarray) -> TrackResult:
+        raise NotImplementedError
+
+    def track(self, frames, box, visualize: bool = False):
+        """Run over ``frames`` (arrays or paths) from ``box``; returns ``(boxes, times)`` like got10k.
+
+        ``self.results`` keeps the full :class:`TrackResult` of every frame (frame 0: the given box).
+        """
+        frames = list(frames)
+        boxes = np.zeros((len(frames), 4))
+        times = np.zeros(len(frames))
+        box = np.asarray(box, dtype=np.float64)
+        self.results = []
+        for f, frame in enumerate(frames):
+            image = _as_image(frame)
+            start = time.perf_counter()
+            if f == 0:
+                self.init(image, box)
+                result = TrackResult(box=box.copy(), angle=0.0, score=1.0)
+            else:
+                result = self.update(image)
+            times[f] = time.perf_counter() - start
+            boxes[f] = result.box
+            self.results.append(result)
+        return boxes, times
+
+
+def _as_image(frame) -> np.ndarray:
+    if isinstance(frame, (str, bytes)) or hasattr(frame, "__fspath__"):
+        return read_frame(str(frame))
+    if hasattr(frame, "mode"):  # a PIL image, as got10k's own loop would give
+        return to_rgb_uint8(np.asarray(frame.convert("RGB")))
+    return to_rgb_uint8(np.asarray(frame))

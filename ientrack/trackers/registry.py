@@ -1,0 +1,66 @@
+"""One registry for every tracker: a name is a YAML config under the zoo folder ``trackers/``.
+
+Each config names its implementation with ``type`` (a key of :data:`TRACKER_TYPES`) and holds the
+constructor's keyword arguments; ``weights`` paths are relative to the config's folder.
+"""
+import importlib
+import os
+from pathlib import Path
+
+import yaml
+
+# type -> "module:Class"; modules are imported only when a tracker of that type is built
+TRACKER_TYPES = {
+    "opencv": "ientrack.trackers.opencv:OpenCVTracker",
+    "siamfc": "ientrack.trackers.siamfc:SiamFCTracker",
+}
+
+ZOO_ENV = "IENTRACK_ZOO"
+
+
+def zoo_dir() -> Path:
+    """The folder of tracker configs: ``$IENTRACK_ZOO`` or the repository's ``trackers/``."""
+    if os.environ.get(ZOO_ENV):
+        return Path(os.environ[ZOO_ENV])
+    return Path(__file__).resolve().parents[2] / "trackers"
+
+
+def available_trackers():
+    """Names of every tracker config in the zoo."""
+    return sorted(p.stem for p in zoo_dir().glob("*.yaml"))
+
+
+def load_config(name_or_path: str) -> dict:
+    """The config of a tracker name, or of a YAML file given by path (pysot's ``--config``)."""
+    path = Path(name_or_path)
+    if path.suffix not in (".yaml", ".yml") or not path.is_file():
+        path = zoo_dir() / f"{name_or_path}.yaml"
+    if not path.is_file():
+        raise ValueError(
+            f"unknown tracker {name_or_path!r}: no config {path}. Known trackers: {', '.join(available_trackers())}"
+        )
+    with open(path) as f:
+        cfg = yaml.safe_load(f) or {}
+    if "type" not in cfg or cfg["type"] not in TRACKER_TYPES:
+        raise ValueError(f"{path}: 'type' must be one of {sorted(TRACKER_TYPES)}, got {cfg.get('type')!r}")
+    cfg.setdefault("name", path.stem)
+    if cfg.get("weights"):
+        cfg["weights"] = str((path.parent / cfg["weights"]).resolve())
+    return cfg
+
+
+def tracker_class(type_name: str):
+    module, cls = TRACKER_TYPES[type_name].split(":")
+    return getattr(importlib.import_module(module), cls)
+
+
+def build_tracker(name: str, **overrides):
+    """Any tracker by its name (or config path), ready for ``init(frame, box)`` with an RGB uint8 frame.
+
+    ``overrides`` replace config values (e.g. ``device="cpu"``, ``weights="my.pt"``); ``None`` values
+    are ignored so that command-line defaults pass through.
+    """
+    cfg = load_config(name)
+    cfg.update({k: v for k, v in overrides.items() if v is not None})
+    type_name = cfg.pop("type")
+    return tracker_class(type_name)(**cfg)
