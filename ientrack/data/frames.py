@@ -28,10 +28,24 @@ def to_rgb_uint8(image: np.ndarray, source: str = "<array>") -> np.ndarray:
     return np.ascontiguousarray(image)
 
 
+def _jpeg_is_complete(path: str) -> bool:
+    """A JPEG ends with the end-of-image marker FF D9 (within trailing padding some encoders add).
+
+    OpenCV decodes a JPEG cut short after its headers into a partly grey image with only a warning
+    on stderr, so truncation must be checked before decoding."""
+    with open(path, "rb") as f:
+        f.seek(0, os.SEEK_END)
+        size = f.tell()
+        f.seek(max(0, size - 4096))
+        return b"\xff\xd9" in f.read()
+
+
 def read_frame(path: str) -> np.ndarray:
     """Read an image file as RGB ``uint8``; raises :class:`FrameError` naming the file on failure."""
     if not os.path.isfile(path):
         raise FrameError(f"frame not found: {path}")
+    if path.lower().endswith((".jpg", ".jpeg")) and not _jpeg_is_complete(path):
+        raise FrameError(f"frame is truncated (a JPEG without its end marker): {path}")
     image = cv2.imread(path, cv2.IMREAD_UNCHANGED)
     if image is None or image.size == 0:
         raise FrameError(f"frame is corrupt or not an image: {path}")

@@ -1,0 +1,79 @@
+"""Safe checkpoints: a tensors-only dict saved atomically, loaded with ``torch.load(weights_only=True)``.
+
+A file holds ``{"state_dict": {name: tensor}, "meta": {...}}`` where ``meta`` is plain data (str, int,
+float, bool, None, lists and dicts of those). Loading never runs code from the file: a pickle that
+asks for anything beyond tensors and plain containers is refused with a :class:`CheckpointError`.
+"""
+import os
+import tempfile
+
+import torch
+
+_PLAIN = (str, int, float, bool, type(None))
+
+
+class CheckpointError(IOError):
+    """A checkpoint that is missing, truncated, tampered with or not in the expected layout."""
+
+
+def _check_plain(value, where):
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if not isinstance(k, str):
+                raise TypeError(f"{where}: keys must be strings, got {k!r}")
+            _check_plain(v, f"{where}.{k}")
+    elif isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            _check_plain(v, f"{where}[{i}]")
+    elif not isinstance(value, _PLAIN):
+        raise TypeError(f"{where}: checkpoint metadata must be plain data, got {type(value).__name__}")
+
+
+def save_checkpoint(path, state_dict, meta=None, half: bool = False) -> None:
+    """Write ``state_dict`` (tensors) and ``meta`` (plain data) to ``path`` atomically.
+
+    ``half=True`` stores floating tensors in float16 (for shipping); :func:`load_checkpoint` returns
+    them as float32.
+    """
+    meta = dict(meta or {})
+    _check_plain(meta, "meta")
+    tensors = {}
+    for name, t in state_dict.items():
+        if not isinstance(t, torch.Tensor):
+            raise TypeError(f"state_dict[{name!r}] is {type(t).__name__}, not a tensor")
+        t = t.detach().cpu()
+        tensors[name] = t.half() if half and t.is_floating_point() else t.clone()
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".pt")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save({"state_dict": tensors, "meta": meta}, f)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def load_checkpoint(path, map_location="cpu"):
+    """``(state_dict, meta)`` from ``path``; floating tensors come back as float32.
+
+    Also accepts a bare ``{name: tensor}`` dict (meta is then ``{}``). Raises :class:`CheckpointError`
+    naming the file when it is missing, truncated, not a checkpoint, or holds anything that would run code.
+    """
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise CheckpointError(f"checkpoint not found: {path}")
+    try:
+        obj = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as e:  # truncated zip, refused global, unpickling error: all unsafe or broken
+        raise CheckpointError(f"{path}: not a safe, readable checkpoint ({type(e).__name__}: {str(e)[:300]})") from e
+    if isinstance(obj, dict) and "state_dict" in obj:
+        state, meta = obj["state_dict"], obj.get("meta", {})
+    else:
+        state, meta = obj, {}
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise CheckpointError(f"{path}: expected a dict of tensors, got {type(state).__name__}")
+    state = {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
+    return state, dict(meta) if isinstance(meta, dict) else {}

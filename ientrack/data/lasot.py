@@ -1,0 +1,75 @@
+"""LaSOT from its folder layout ``<root>/<class>/<class>-N/img/00000001.jpg`` with ``groundtruth.txt``,
+``full_occlusion.txt`` and ``out_of_view.txt`` (a flat ``<root>/<class>-N/`` layout is accepted too).
+
+The split lists (1,120 training and 280 test sequences) are read from the ``lasot.json`` that the installed
+``got10k`` package ships, so nothing is downloaded and nothing is retyped here."""
+import json
+import os
+from functools import lru_cache
+from importlib import resources
+from typing import Dict, List
+
+from ientrack.data.errors import missing_root_error, present_sequences
+from ientrack.data.gt_files import list_images, matched_length, read_boxes, read_flags
+from ientrack.data.sequence import Dataset, Sequence
+
+SUBSETS = ("test", "train", "full")
+
+
+@lru_cache(maxsize=1)
+def lasot_splits() -> Dict[str, List[str]]:
+    """``{"train": [...1120 names], "test": [...280 names]}`` from the got10k package's ``lasot.json``."""
+    with resources.files("got10k.datasets").joinpath("lasot.json").open("r", encoding="utf-8") as f:
+        return json.load(f)
+
+
+def _sequence_dir(root: str, name: str) -> str:
+    """``<root>/<class>/<name>``, or the flat ``<root>/<name>`` where only that exists."""
+    nested, flat = os.path.join(root, name.rsplit("-", 1)[0], name), os.path.join(root, name)
+    return flat if not os.path.isdir(nested) and os.path.isdir(flat) else nested
+
+
+def _attributes(seq_dir: str) -> List[str]:
+    """``FOC`` / ``OV`` where ``full_occlusion.txt`` / ``out_of_view.txt`` flag any frame."""
+    attributes = []
+    for file, attribute in (("full_occlusion.txt", "FOC"), ("out_of_view.txt", "OV")):
+        path = os.path.join(seq_dir, file)
+        if os.path.isfile(path) and read_flags(path).any():
+            attributes.append(attribute)
+    return attributes
+
+
+def _load_sequence(root: str, name: str) -> Sequence:
+    seq_dir = _sequence_dir(root, name)
+    gt_path = os.path.join(seq_dir, "groundtruth.txt")
+    boxes = read_boxes(gt_path)
+    frames = list_images(os.path.join(seq_dir, "img"))
+    n = matched_length(len(boxes), len(frames), gt_path)
+    return Sequence(name=name, frame_paths=frames[:n], gt=boxes[:n], attributes=_attributes(seq_dir),
+                    one_based=True)
+
+
+def _missing_parts(root: str, name: str):
+    seq_dir = _sequence_dir(root, name)
+    if not os.path.isdir(seq_dir):
+        return f"{name} (folder {name.rsplit('-', 1)[0]}/{name}/)"
+    if not os.path.isfile(os.path.join(seq_dir, "groundtruth.txt")):
+        return f"{name} (groundtruth.txt)"
+    if not os.path.isdir(os.path.join(seq_dir, "img")) or not list_images(os.path.join(seq_dir, "img")):
+        return f"{name} (no frames in img/)"
+    return None
+
+
+def load_lasot(root, subset: str = "test", allow_partial: bool = False, name: str = None) -> Dataset:
+    """Load LaSOT's ``test`` split (280 sequences), its ``train`` split (1,120) or ``full`` (all 1,400)."""
+    if subset not in SUBSETS:
+        raise ValueError(f"unknown LaSOT subset {subset!r}; known: {', '.join(SUBSETS)}")
+    name = name or ("LaSOT" if subset == "test" else f"LaSOT-{subset}")
+    if root is None or not os.path.isdir(root):
+        raise missing_root_error(name, "LASOT", root)
+    root = str(root)
+    splits = lasot_splits()
+    names = splits["train"] + splits["test"] if subset == "full" else splits[subset]
+    present = present_sequences(name, "LASOT", root, sorted(names), lambda s: _missing_parts(root, s),
+                                allow_partial)
+    return Dataset(name, [_load_sequence(root, s) for s in present])

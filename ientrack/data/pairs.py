@@ -1,0 +1,191 @@
+"""Training pairs for Siamese trackers: an exemplar crop around the target and a search crop that
+holds the same target at its centre, cut from videos or from still images.
+
+Sources say where a pair's two views come from; :class:`TrainingPairs` turns them into crops with
+SiamFC's geometry (context ``0.5``: a square of side ``sqrt((w + 2p)(h + 2p))``, ``p = (w + h) / 4``,
+resized to 127; the search crop covers ``255 / 127`` times that side and is resized to 255). Each crop is
+one affine warp (:func:`ientrack.crop.crop`) with the augmentation's shift and stretch folded in.
+"""
+import dataclasses
+from pathlib import Path
+from typing import List, NamedTuple, Sequence as Seq
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset as TorchDataset
+
+from ientrack.crop import crop
+from ientrack.data.augment import SEQUENCE_AUGMENTATION, STILL_IMAGE_AUGMENTATION, Augmentation
+from ientrack.data.frames import read_frame
+from ientrack.geometry import box_center, valid_boxes
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
+
+
+class View(NamedTuple):
+    """One view of the target: an RGB ``uint8`` image and the target's 0-based centre and ``(w, h)``."""
+
+    image: np.ndarray
+    center: np.ndarray
+    size: np.ndarray
+
+
+class SequencePairSource:
+    """Two frames of one sequence at most ``max_gap`` frames apart, both with valid boxes (GOT-10k
+    train in SiamFC). Sequences with fewer than two valid boxes are skipped; each remaining sequence
+    gives ``pairs_per_sequence`` pairs per epoch."""
+
+    augmentation = SEQUENCE_AUGMENTATION
+
+    def __init__(self, sequences, max_gap: int = 100, pairs_per_sequence: int = 1):
+        if max_gap < 1:
+            raise ValueError(f"max_gap must be at least 1, got {max_gap}")
+        self.max_gap = max_gap
+        self.pairs_per_sequence = pairs_per_sequence
+        self.sequences, self.valid = [], []
+        for seq in sequences:
+            if seq.gt is None:
+                continue
+            valid = np.flatnonzero(valid_boxes(seq.gt[: len(seq)]))
+            if len(valid) >= 2:
+                self.sequences.append(seq)
+                self.valid.append(valid)
+        if not self.sequences:
+            raise ValueError("SequencePairSource: no sequence has two frames with valid boxes")
+
+    def __len__(self):
+        return len(self.sequences) * self.pairs_per_sequence
+
+    def views(self, index: int, rng: np.random.Generator):
+        seq = self.sequences[index % len(self.sequences)]
+        valid = self.valid[index % len(self.sequences)]
+        i = rng.choice(valid)
+        near = valid[(np.abs(valid - i) <= self.max_gap) & (valid != i)]
+        j = rng.choice(near) if len(near) else i
+        return self._view(seq, i), self._view(seq, j)
+
+    @staticmethod
+    def _view(seq, f: int) -> View:
+        box = seq.gt[f]
+        center = box_center(box) - (1.0 if seq.one_based else 0.0)
+        return View(seq.frame(f), center, box[2:4].copy())
+
+
+def find_images(roots) -> List[Path]:
+    """Every ``*.jpg``, ``*.jpeg`` and ``*.png`` file (any case) under the folders ``roots``, sorted;
+    an error names a folder that is missing or holds no image."""
+    found = []
+    for root in [roots] if isinstance(roots, (str, Path)) else roots:
+        root = Path(root)
+        if not root.is_dir():
+            raise FileNotFoundError(f"image folder not found: {root}")
+        images = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+        if not images:
+            raise FileNotFoundError(f"no .jpg/.jpeg/.png image under {root}")
+        found.extend(images)
+    return found
+
+
+class StillImagePairSource:
+    """Both views from one still image: a random box (side ``min_side..max_side`` of the image's
+    shorter side, aspect ratio ``1/max_aspect..max_aspect``) is the target; the stronger
+    :data:`STILL_IMAGE_AUGMENTATION` makes the two crops differ."""
+
+    augmentation = STILL_IMAGE_AUGMENTATION
+
+    def __init__(self, images: Seq, pairs_per_image: int = 1, min_side: float = 0.15, max_side: float = 0.5,
+                 max_aspect: float = 2.0):
+        """``images``: file paths or RGB ``uint8`` arrays."""
+        if not len(images):
+            raise ValueError("StillImagePairSource: no images")
+        self.images = list(images)
+        self.pairs_per_image = pairs_per_image
+        self.min_side, self.max_side, self.max_aspect = min_side, max_side, max_aspect
+
+    def __len__(self):
+        return len(self.images) * self.pairs_per_image
+
+    def views(self, index: int, rng: np.random.Generator):
+        image = self.images[index % len(self.images)]
+        image = read_frame(str(image)) if isinstance(image, (str, Path)) else image
+        h, w = image.shape[:2]
+        side = rng.uniform(self.min_side, self.max_side) * min(h, w)
+        aspect = np.exp(rng.uniform(-np.log(self.max_aspect), np.log(self.max_aspect)))
+        size = np.minimum([side * np.sqrt(aspect), side / np.sqrt(aspect)], [w, h])
+        center = rng.uniform((size - 1) / 2, np.array([w, h]) - 1 - (size - 1) / 2)
+        view = View(image, center, size)
+        return view, view
+
+
+def exemplar_side(size, context: float = 0.5) -> float:
+    """SiamFC's exemplar window: ``sqrt((w + 2p)(h + 2p))`` source pixels with ``p = context (w + h) / 2``."""
+    w, h = np.asarray(size, dtype=np.float64)
+    pad = context * (w + h)
+    return float(np.sqrt((w + pad) * (h + pad)))
+
+
+class TrainingPairs(TorchDataset):
+    """A torch dataset of ``(z, x)`` (or ``(z, x, angle)`` with ``rotate=True``) pairs.
+
+    ``z``: ``3 x 127 x 127`` and ``x``: ``3 x 255 x 255`` ``uint8`` tensors (RGB), the target centred
+    in both at the same scale (up to the augmentation's shift and stretch). With ``rotate=True`` the
+    search crop is turned by a random ``angle`` (uniform in ``[-180, 180]`` degrees, a float32 scalar
+    tensor): the target appears rotated by ``angle`` counter-clockwise in ``x`` relative to ``z``.
+    Item ``i`` is a deterministic function of ``(seed, epoch, i)``; :meth:`set_epoch` draws new pairs.
+    """
+
+    def __init__(self, sources, exemplar_size: int = 127, instance_size: int = 255, context: float = 0.5,
+                 rotate: bool = False, seed: int = 0):
+        self.sources = list(sources)
+        if not self.sources:
+            raise ValueError("TrainingPairs: no pair source given")
+        self.offsets = np.cumsum([0] + [len(s) for s in self.sources])
+        self.exemplar_size, self.instance_size = exemplar_size, instance_size
+        self.context, self.rotate, self.seed = context, rotate, seed
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        """Draw the pairs of ``epoch`` (call before building the epoch's loader)."""
+        self.epoch = epoch
+
+    def __len__(self):
+        return int(self.offsets[-1])
+
+    def __getitem__(self, index: int):
+        if not 0 <= index < len(self):
+            raise IndexError(f"pair {index} out of range ({len(self)} pairs)")
+        k = int(np.searchsorted(self.offsets, index, side="right") - 1)
+        source = self.sources[k]
+        rng = np.random.default_rng([self.seed, self.epoch, index])
+        view_z, view_x = source.views(index - int(self.offsets[k]), rng)
+        angle = rng.uniform(-180.0, 180.0) if self.rotate else 0.0
+        aug = source.augmentation
+        z = self._crop(view_z, self.exemplar_size, 0.0, dataclasses.replace(aug, shift=0.0), rng)
+        x = self._crop(view_x, self.instance_size, angle, aug, rng)
+        pair = (_chw(z), _chw(x))
+        return pair + (torch.tensor(angle, dtype=torch.float32),) if self.rotate else pair
+
+    def _crop(self, view: View, out_size: int, angle: float, aug: Augmentation, rng) -> np.ndarray:
+        """The view's target at the centre of an ``out_size`` crop whose content is turned by ``angle``."""
+        side = exemplar_side(view.size, self.context) * out_size / self.exemplar_size
+        offset, window = aug.window(rng, (side, side), out_size)
+        # crop angle -angle shows the content turned by +angle; the offset lives in the crop's frame
+        a = np.deg2rad(-angle)
+        turn = np.array([[np.cos(a), np.sin(a)], [-np.sin(a), np.cos(a)]])
+        patch = crop(view.image, view.center - turn @ offset, window, -angle, out_size)[0]
+        return aug.photometric(rng, patch)
+
+
+def _chw(patch: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(np.ascontiguousarray(patch.transpose(2, 0, 1)))
+
+
+def pair_sources(datasets=(), image_folders=(), max_gap: int = 100) -> list:
+    """Pair sources from sequence datasets (:class:`SequencePairSource`) and image folders searched
+    recursively (:class:`StillImagePairSource`); at least one of the two must be given."""
+    sources = [SequencePairSource(ds, max_gap=max_gap) for ds in datasets]
+    if image_folders:
+        sources.append(StillImagePairSource(find_images(image_folders)))
+    if not sources:
+        raise ValueError("no training data: give a sequence dataset or an image folder")
+    return sources

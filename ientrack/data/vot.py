@@ -1,0 +1,78 @@
+"""VOT (short-term, 2013-2019 editions) from ``<root>/list.txt`` and ``<root>/<seq>/groundtruth.txt`` with
+frames in ``<seq>/color/*.jpg`` or ``<seq>/*.jpg``. Ground-truth rows hold 8 numbers (a rotated polygon) or
+4 (an axis-aligned box); a file mixing both gives polygons throughout."""
+import os
+from typing import List
+
+import numpy as np
+
+from ientrack.data.errors import missing_root_error, present_sequences
+from ientrack.data.gt_files import list_images, matched_length, read_rows
+from ientrack.data.sequence import Dataset, Sequence
+from ientrack.geometry import box_to_polygon
+
+
+def _frames_dir(seq_dir: str) -> str:
+    color = os.path.join(seq_dir, "color")
+    return color if os.path.isdir(color) else seq_dir
+
+
+def _sequence_names(root: str) -> List[str]:
+    list_file = os.path.join(root, "list.txt")
+    if os.path.isfile(list_file):
+        with open(list_file, "r", encoding="utf-8") as f:
+            return [line.strip() for line in f if line.strip()]
+    return sorted(n for n in os.listdir(root) if os.path.isfile(os.path.join(root, n, "groundtruth.txt")))
+
+
+def _tags(seq_dir: str) -> List[str]:
+    """Names of the per-frame tag files (``occlusion.tag``, ``camera_motion.label``...) marking any frame."""
+    tags = []
+    for file in sorted(os.listdir(seq_dir)):
+        stem, ext = os.path.splitext(file)
+        if ext in (".tag", ".label"):
+            with open(os.path.join(seq_dir, file), "r", encoding="utf-8") as f:
+                if any(line.strip() not in ("", "0") for line in f):
+                    tags.append(stem)
+    return tags
+
+
+def read_vot_groundtruth(path: str):
+    """``(boxes, polygons)`` of a VOT ground-truth file; ``polygons`` is None when every row is a box."""
+    rows = read_rows(path, widths=(4, 8))
+    if all(len(r) == 4 for r in rows):
+        return np.array(rows).reshape(-1, 4), None
+    polygons = np.array([r if len(r) == 8 else box_to_polygon(r) for r in rows]).reshape(-1, 8)
+    return None, polygons
+
+
+def _load_sequence(root: str, name: str) -> Sequence:
+    seq_dir = os.path.join(root, name)
+    gt_path = os.path.join(seq_dir, "groundtruth.txt")
+    boxes, polygons = read_vot_groundtruth(gt_path)
+    frames = list_images(_frames_dir(seq_dir))
+    n = matched_length(len(boxes if polygons is None else polygons), len(frames), gt_path)
+    return Sequence(name=name, frame_paths=frames[:n], gt=None if boxes is None else boxes[:n],
+                    polygons=None if polygons is None else polygons[:n], attributes=_tags(seq_dir))
+
+
+def _missing_parts(root: str, name: str):
+    seq_dir = os.path.join(root, name)
+    if not os.path.isdir(seq_dir):
+        return f"{name} (folder)"
+    if not os.path.isfile(os.path.join(seq_dir, "groundtruth.txt")):
+        return f"{name} (groundtruth.txt)"
+    if not list_images(_frames_dir(seq_dir)):
+        return f"{name} (no frames in {name}/color/ or {name}/)"
+    return None
+
+
+def load_vot(root, name: str = "VOT", allow_partial: bool = False, family: str = "VOT") -> Dataset:
+    """Load a VOT edition from ``root`` (the folder of ``list.txt``; without one, every subfolder holding a
+    ``groundtruth.txt``). Polygons keep VOT's 0-based coordinates; ``gt`` is their bounding box."""
+    if root is None or not os.path.isdir(root):
+        raise missing_root_error(name, family, root)
+    root = str(root)
+    present = present_sequences(name, family, root, _sequence_names(root),
+                                lambda seq: _missing_parts(root, seq), allow_partial)
+    return Dataset(name, [_load_sequence(root, s) for s in present])

@@ -1,0 +1,37 @@
+"""One table per model and input size: exact subsampling and measured equivariance error, layer by layer."""
+import torch
+import torch.nn as nn
+
+from .exactness import exactness_report, infer_in_channels, model_device
+from .groups import PlanarGroup, cyclic
+from .measure import equivariance_errors
+
+
+def _fmt(pair):
+    return str(pair[0]) if pair[0] == pair[1] else f"{pair[0]}x{pair[1]}"
+
+
+def check_table(model: nn.Module, size: int, group: PlanarGroup | None = None, x: torch.Tensor | None = None,
+                in_channels: int | None = None) -> str:
+    """The table (layer, type, in size, stride, remainder, exact?, equivariance error) and a verdict line.
+
+    ``x`` defaults to one seeded uniform-noise image; models with a ``field_specs()`` method (steerable
+    nets) are measured after group pooling. The last line is ``exact`` or ``not exact: first break at <layer>``.
+    """
+    group = group or cyclic(4)
+    report = exactness_report(model, size, in_channels)
+    if x is None:
+        channels = in_channels or infer_in_channels(model)
+        x = torch.rand(1, channels, size, size, generator=torch.Generator().manual_seed(0)).to(model_device(model))
+    specs = model.field_specs() if hasattr(model, "field_specs") else None
+    errors = dict(equivariance_errors(model, x, group, specs=specs))
+    header = f"{'layer':<28} {'type':<18} {'in size':>8} {'stride':>6} {'remainder':>9} {'exact?':>6} {group.name + ' error':>12}"
+    lines = [header, "-" * len(header)]
+    for row in report.layers:
+        error = errors.get(row.name)
+        lines.append(f"{row.name:<28} {row.type:<18} {_fmt(row.in_size):>8} {_fmt(row.stride):>6} "
+                     f"{_fmt(row.remainder):>9} {'yes' if row.ok else 'NO':>6} "
+                     f"{'-' if error is None else f'{error:.2e}':>12}")
+    lines.append("exact" if report.exact else f"not exact: first break at {report.first_break}")
+    return "\n".join(lines)
+

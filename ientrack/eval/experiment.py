@@ -1,0 +1,74 @@
+"""What ``tools/test.py`` does: run trackers over a dataset (OPE), score them, print and plot."""
+import os
+from pathlib import Path
+
+from ientrack.data.registry import load_dataset
+from ientrack.eval.report import evaluate, markdown_table
+from ientrack.eval.runner import run_ope
+from ientrack.eval.tracker_spec import TrackerSpec, spec_name
+
+
+def _wait_for_all_ranks():
+    """Under torchrun, rank 0 scores only after every rank has written its sequences."""
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        import torch.distributed as dist
+
+        if not dist.is_initialized():
+            dist.init_process_group("gloo")
+        dist.barrier()
+
+
+def _is_main_rank() -> bool:
+    return int(os.environ.get("RANK", "0")) == 0
+
+
+def run_test(trackers, dataset="Builtin", dataset_root=None, allow_partial=False, results_dir="results",
+             report_dir="reports", overwrite=False, num_workers=1, harness="ientrack", vis=False,
+             progress=True, **overrides):
+    """Run each tracker of ``trackers`` (names or config paths) over ``dataset`` and score them all.
+
+    ``overrides`` go to :func:`ientrack.build_tracker` (``device``, ``weights``...). ``harness="got10k"``
+    runs the GOT-10k toolkit's own experiment instead of our runner (same result layout and numbers).
+    With ``vis``, a video per sequence is written under ``<results_dir>/<dataset>/<tracker>/videos``
+    (or shown in a window where a display exists). Returns ``(report, markdown)``; under torchrun
+    only rank 0 scores (the other ranks return ``(None, None)``).
+    """
+    names = [trackers] if isinstance(trackers, str) else list(trackers)
+    if harness == "got10k":
+        return _run_got10k(names, dataset, dataset_root, results_dir, report_dir, overrides)
+    if harness != "ientrack":
+        raise ValueError(f"--harness must be 'ientrack' or 'got10k', not {harness!r}")
+    data = load_dataset(dataset, dataset_root, allow_partial=allow_partial)
+    tracker_names = []
+    for name in names:
+        spec = TrackerSpec(name, overrides)
+        tracker_name = spec_name(spec)
+        vis_fn = _recorder(vis, Path(results_dir) / data.name / tracker_name / "videos")
+        run_ope(spec, data, results_dir, overwrite=overwrite, num_workers=num_workers, progress=progress,
+                vis_fn=vis_fn)
+        tracker_names.append(tracker_name)
+    _wait_for_all_ranks()
+    if not _is_main_rank():
+        return None, None
+    report = evaluate(data, tracker_names, results_dir, report_dir)
+    return report, markdown_table(report)
+
+
+def _recorder(vis, out_dir):
+    if not vis:
+        return None
+    from ientrack.vis.display import display_available
+    from ientrack.vis.recorder import SequenceRecorder
+
+    return SequenceRecorder(str(out_dir), show=display_available())
+
+
+def _run_got10k(names, dataset, dataset_root, results_dir, report_dir, overrides):
+    from ientrack.data.roots import resolve_root
+    from ientrack.eval.got10k_harness import run_got10k_harness
+
+    root = resolve_root(dataset, dataset_root)
+    reports = {}
+    for name in names:
+        reports.update(run_got10k_harness(TrackerSpec(name, overrides), dataset, root, results_dir, report_dir))
+    return reports, None

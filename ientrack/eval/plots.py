@@ -1,0 +1,68 @@
+"""Success and precision plots comparing trackers (matplotlib Agg; PNG and PDF), overall and per attribute.
+
+Each takes the ``{tracker: report}`` dict of :func:`ientrack.eval.report.evaluate`; legends show each
+tracker's score and are sorted best first.
+"""
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402  (after choosing the headless backend)
+
+from ientrack.eval.metrics import CENTER_THRESHOLDS, IOU_THRESHOLDS, NORM_CENTER_THRESHOLDS  # noqa: E402
+
+# curve key -> (thresholds, score key, x label, y label, title)
+PLOTS = {
+    "success_curve": (IOU_THRESHOLDS, "success_auc", "Overlap threshold", "Success rate", "Success plots of OPE"),
+    "precision_curve": (CENTER_THRESHOLDS, "precision_20", "Location error threshold (px)", "Precision",
+                        "Precision plots of OPE"),
+    "norm_precision_curve": (NORM_CENTER_THRESHOLDS, "norm_precision_20", "Normalised location error threshold",
+                             "Normalised precision", "Normalised precision plots of OPE"),
+    "rotated_success_curve": (IOU_THRESHOLDS, "rotated_success_auc", "Polygon overlap threshold", "Success rate",
+                              "Rotated success plots of OPE"),
+}
+LINE_STYLES = ["-", "--", "-.", ":"]
+
+
+def plot_curves(scores: dict, curve: str, out_stem, title_suffix: str = "") -> list:
+    """Plot ``curve`` of every tracker in ``scores`` (``{tracker: metrics}``) to ``out_stem``.png/.pdf.
+
+    Trackers without that curve are left out; returns the written paths (none if no tracker has it).
+    """
+    thresholds, score_key, xlabel, ylabel, title = PLOTS[curve]
+    having = [(name, m) for name, m in scores.items() if m.get(curve) is not None and m.get(score_key) is not None]
+    if not having:
+        return []
+    having.sort(key=lambda kv: -kv[1][score_key])
+    fig, ax = plt.subplots(figsize=(6, 4.5))
+    for i, (name, m) in enumerate(having):
+        ax.plot(thresholds, m[curve], LINE_STYLES[(i // 10) % len(LINE_STYLES)], label=f"{name} [{m[score_key]:.3f}]")
+    ax.set(xlabel=xlabel, ylabel=ylabel, xlim=(thresholds[0], thresholds[-1]), ylim=(0, 1),
+           title=title + title_suffix)
+    ax.grid(True)
+    ax.legend(loc="center left", bbox_to_anchor=(1, 0.5), fontsize=8)
+    out_stem = Path(out_stem)
+    out_stem.parent.mkdir(parents=True, exist_ok=True)
+    paths = [out_stem.with_suffix(".png"), out_stem.with_suffix(".pdf")]
+    for path in paths:
+        fig.savefig(path, bbox_inches="tight", dpi=150)
+    plt.close(fig)
+    return paths
+
+
+def plot_report(report: dict, out_dir) -> list:
+    """Overall plots of every curve in ``out_dir`` and per-attribute success plots in ``out_dir/attributes``."""
+    out_dir = Path(out_dir)
+    dataset = next(iter(report.values()))["dataset"]
+    overall = {name: r["overall"] for name, r in report.items()}
+    paths = []
+    for curve in PLOTS:
+        paths += plot_curves(overall, curve, out_dir / curve.replace("_curve", "_plot"), f" on {dataset}")
+    attributes = list(dict.fromkeys(a for r in report.values() for a in r["attributes"]))
+    for attr in attributes:
+        scores = {name: r["attributes"][attr] for name, r in report.items() if attr in r["attributes"]}
+        n = max(s["n_sequences"] for s in scores.values())
+        paths += plot_curves(scores, "success_curve", out_dir / "attributes" / f"success_{attr}",
+                             f" - {attr} ({n})")
+    return paths

@@ -1,0 +1,119 @@
+"""Score trackers' result files on a dataset: JSON performance reports, a markdown table, plots.
+
+Every number follows docs/PROTOCOLS.md through :mod:`ientrack.eval.metrics`. Speed: ``fps`` is frames
+tracked / total time spent in ``init`` + ``update``; ``fps_got10k`` is the GOT-10k toolkit's figure
+(per sequence the mean of per-frame ``1 / t``, then the mean over sequences).
+"""
+import json
+from pathlib import Path
+
+import numpy as np
+
+from ientrack.eval import results_io
+from ientrack.eval.metrics import OTB_ATTRIBUTES, average_metrics, sequence_metrics
+
+PROTOCOL_NOTE = ("OPE per docs/PROTOCOLS.md; normalised precision at 0.20 in the pysot/pytracking convention "
+                 "(centre offset divided per axis by the ground-truth width and height)")
+
+
+def _speeds(times_list):
+    """``(fps, fps_got10k)`` over the sequences that have times (``None`` where none has)."""
+    times_list = [t for t in times_list if t is not None]
+    frames = sum(len(t) for t in times_list)
+    total = sum(float(np.sum(t)) for t in times_list)
+    per_seq = [float(np.mean(1.0 / t[t > 0])) for t in times_list if np.any(t > 0)]
+    fps = frames / total if total > 0 else None
+    return fps, (float(np.mean(per_seq)) if per_seq else None)
+
+
+def _finite_or_none(x):
+    return x if x is None or np.isfinite(x) else None
+
+
+def _jsonable(metrics: dict) -> dict:
+    """Arrays to lists and NaN to ``None`` (standard JSON)."""
+    return {k: ([_finite_or_none(float(x)) for x in v] if isinstance(v, np.ndarray) else _finite_or_none(v))
+            for k, v in metrics.items()}
+
+
+def _attribute_order(dataset):
+    present = {a for seq in dataset for a in seq.attributes}
+    return [a for a in OTB_ATTRIBUTES if a in present] + sorted(present - set(OTB_ATTRIBUTES))
+
+
+def evaluate_tracker(dataset, tracker_name: str, results_dir) -> dict:
+    """The report of one tracker: ``overall``, ``sequences`` and ``attributes`` (see :func:`evaluate`)."""
+    tdir = results_io.tracker_dir(results_dir, dataset.name, tracker_name)
+    per_seq, times = {}, {}
+    for seq in dataset:
+        if seq.gt is None:
+            raise ValueError(f"{dataset.name}/{seq.name} has no ground truth to score against")
+        res = results_io.read_sequence(tdir, seq.name, len(seq))
+        m = sequence_metrics(seq.gt, res.boxes, seq.polygons, res.polygons, seq.angles, res.angles)
+        m["fps"], m["fps_got10k"] = _speeds([res.times])
+        per_seq[seq.name], times[seq.name] = m, res.times
+    overall = average_metrics(list(per_seq.values()))
+    overall["fps"], overall["fps_got10k"] = _speeds(list(times.values()))
+    attributes = {}
+    for attr in _attribute_order(dataset):
+        having = [per_seq[s.name] for s in dataset if attr in s.attributes]
+        attributes[attr] = _jsonable(average_metrics(having))
+    return {
+        "dataset": dataset.name,
+        "tracker": tracker_name,
+        "protocol": PROTOCOL_NOTE,
+        "overall": _jsonable(overall),
+        "sequences": {name: _jsonable(m) for name, m in per_seq.items()},
+        "attributes": attributes,
+    }
+
+
+def evaluate(dataset, tracker_names, results_dir, report_dir=None, plots: bool = True) -> dict:
+    """Score each tracker's results under ``results_dir/<dataset>/<tracker>/``.
+
+    Returns ``{tracker: report}``; a report has ``overall`` (``success_auc``, ``precision_20``,
+    ``norm_precision_20``, ``rotated_success_auc`` where the dataset has polygons,
+    ``orientation_mean_error`` / ``orientation_within_45`` where it has angles, ``fps``, ``fps_got10k``,
+    ``n_sequences``, ``n_frames`` and the curves), the same per sequence, and per attribute. With
+    ``report_dir``, writes ``<report_dir>/<dataset>/<tracker>/performance.json``,
+    ``<report_dir>/<dataset>/summary.md`` and (``plots``) the success / precision plots there.
+    """
+    names = [tracker_names] if isinstance(tracker_names, str) else list(tracker_names)
+    report = {name: evaluate_tracker(dataset, name, results_dir) for name in names}
+    if report_dir is not None:
+        out = Path(report_dir) / dataset.name
+        for name, tracker_report in report.items():
+            (out / name).mkdir(parents=True, exist_ok=True)
+            with open(out / name / "performance.json", "w") as f:
+                json.dump(tracker_report, f, indent=2)
+        (out / "summary.md").write_text(markdown_table(report) + "\n")
+        if plots:
+            from ientrack.eval.plots import plot_report  # matplotlib only when plotting
+            plot_report(report, out)
+    return report
+
+
+COLUMNS = [
+    ("Success AUC", "success_auc", "{:.3f}"),
+    ("Prec@20px", "precision_20", "{:.3f}"),
+    ("NormPrec@0.2", "norm_precision_20", "{:.3f}"),
+    ("Rot. success AUC", "rotated_success_auc", "{:.3f}"),
+    ("Orient. err (deg)", "orientation_mean_error", "{:.1f}"),
+    ("Orient. <=45deg", "orientation_within_45", "{:.3f}"),
+    ("FPS", "fps", "{:.1f}"),
+    ("FPS (got10k mean 1/t)", "fps_got10k", "{:.1f}"),
+]
+
+
+def markdown_table(report: dict) -> str:
+    """One row per tracker (best success AUC first); columns no tracker has are left out."""
+    rows = sorted(report.items(), key=lambda kv: -kv[1]["overall"].get("success_auc", -1))
+    columns = [c for c in COLUMNS if any(r["overall"].get(c[1]) is not None for _, r in rows)]
+    dataset = next(iter(report.values()))["dataset"] if report else ""
+    lines = [f"| Tracker ({dataset}) | " + " | ".join(c[0] for c in columns) + " |",
+             "|---|" + "---:|" * len(columns)]
+    for name, r in rows:
+        cells = [fmt.format(r["overall"][key]) if r["overall"].get(key) is not None else "-"
+                 for _, key, fmt in columns]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)

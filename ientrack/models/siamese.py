@@ -1,0 +1,35 @@
+"""The Siamese network: one backbone for template and search, and a correlation head."""
+import copy
+
+import torch
+import torch.nn as nn
+from torch.nn.utils.fusion import fuse_conv_bn_eval
+
+from ientrack.models.heads import XCorrHead
+
+
+class SiameseNet(nn.Module):
+    """``forward(z, x)``: pairwise responses ``B x 1 x h x w`` of templates ``z`` on searches ``x``
+    (images ``B x 3 x H x W``, float RGB 0..255), as training uses it."""
+
+    def __init__(self, backbone: nn.Module, head: nn.Module = None):
+        super().__init__()
+        self.backbone = backbone
+        self.head = head if head is not None else XCorrHead()
+
+    def forward(self, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.backbone(z), self.backbone(x))
+
+
+def fuse_conv_bn(module: nn.Module) -> nn.Module:
+    """A copy of ``module`` in eval mode where every ``Conv2d`` directly followed by a ``BatchNorm2d``
+    inside an ``nn.Sequential`` is folded into one convolution (same outputs, fewer passes)."""
+    module = copy.deepcopy(module).eval()
+    for seq in [m for m in module.modules() if isinstance(m, nn.Sequential)]:
+        names = list(seq._modules)
+        for a, b in zip(names, names[1:]):
+            conv, bn = seq._modules[a], seq._modules[b]
+            if isinstance(conv, nn.Conv2d) and isinstance(bn, nn.BatchNorm2d):
+                seq._modules[a] = fuse_conv_bn_eval(conv, bn)
+                seq._modules[b] = nn.Identity()
+    return module

@@ -1,0 +1,66 @@
+"""The search maths of SiamFC: scale pyramid, penalties, cosine window, peak to displacement."""
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+
+def scale_factors(num_scales: int, step: float) -> np.ndarray:
+    """``step ** k`` for ``k`` centred on 0 (3 scales, step 1.0375: ``[1/1.0375, 1, 1.0375]``)."""
+    return step ** (np.arange(num_scales) - (num_scales - 1) / 2)
+
+
+def scale_penalties(num_scales: int, penalty: float) -> np.ndarray:
+    """1 for the middle scale (no change), ``penalty`` for every other."""
+    p = np.full(num_scales, penalty)
+    p[(num_scales - 1) // 2 : num_scales // 2 + 1] = 1.0
+    return p
+
+
+def cosine_window(size: int) -> torch.Tensor:
+    """The ``size x size`` Hanning window, normalised to sum 1."""
+    w = np.outer(np.hanning(size), np.hanning(size))
+    return torch.as_tensor(w / w.sum(), dtype=torch.float32)
+
+
+@dataclass
+class Peak:
+    """The chosen response: scale index, rotation index (into the candidates given), displacement
+    ``(dx, dy)`` of the peak from the map's centre in search-crop pixels, and the raw response there."""
+
+    scale: int
+    rotation: int
+    displacement: np.ndarray
+    response: float
+
+
+def locate_peak(
+    responses: torch.Tensor,
+    penalties: torch.Tensor,
+    window: torch.Tensor,
+    window_influence: float,
+    upsample: int,
+    total_stride: int,
+) -> Peak:
+    """SiamFC's decision on ``S x R x h x w`` responses (scales x rotations).
+
+    Every map is upsampled ``upsample`` times (bicubic); the (scale, rotation) with the highest
+    penalised peak wins; its map is shifted to non-negative, normalised to sum 1 and blended with the
+    cosine ``window`` (``upsample * h`` square, sum 1) by ``window_influence``; the argmax gives the
+    displacement, converted to search-crop pixels through the backbone's ``total_stride``.
+    """
+    s, r, h, w = responses.shape
+    size = (h * upsample, w * upsample)
+    up = F.interpolate(responses.reshape(1, s * r, h, w), size=size, mode="bicubic", align_corners=False)
+    up = up.reshape(s, r, *size)
+    peaks = up.amax(dim=(2, 3)) * penalties.reshape(s, 1)
+    best = int(torch.argmax(peaks))
+    si, ri = divmod(best, r)
+    chosen = up[si, ri]
+    chosen = chosen - chosen.min()
+    chosen = chosen / (chosen.sum() + 1e-16)
+    blended = (1 - window_influence) * chosen + window_influence * window
+    iy, ix = divmod(int(torch.argmax(blended)), size[1])
+    disp = (np.array([ix, iy], dtype=np.float64) - (np.array(size[::-1]) - 1) / 2) * total_stride / upsample
+    return Peak(si, ri, disp, float(up[si, ri, iy, ix]))

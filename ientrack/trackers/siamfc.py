@@ -1,0 +1,194 @@
+"""SiamFC (Bertinetto et al. 2016) with a template bank of rotations (one, upright, by default).
+
+At ``init`` the target's exemplar crop is taken at every angle of the bank and embedded once
+(``R x C x h x w``). Each frame, the ``S`` scale crops of the search region go through the backbone in
+ONE batched pass and are correlated with the bank entries within ``angle_window`` of the current angle;
+the best (scale, rotation, position) with the scale penalty and the cosine window gives the new state
+(centre, size, angle). Images enter the backbone as float RGB in 0..255, as SiamFC trains them.
+"""
+import os
+import warnings
+from typing import Optional, Sequence, Union
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+from ientrack.checkpoint import load_checkpoint
+from ientrack.crop import crop, crop_torch, mean_color
+from ientrack.equivariance.exactness import exactness_report
+from ientrack.geometry import box_center, polygon_to_box, rotated_rect_polygon, wrap_angle
+from ientrack.models.heads import XCorrHead
+from ientrack.models.registry import build_backbone
+from ientrack.models.siamese import fuse_conv_bn
+from ientrack.trackers.base import Tracker, TrackResult
+from ientrack.trackers.search import cosine_window, locate_peak, scale_factors, scale_penalties
+
+TRAIN_COMMAND = "python tools/train.py --tracker siamfc"
+
+
+def resolve_device(device: str) -> torch.device:
+    """``auto`` -> CUDA when available, else CPU; ``cpu`` / ``cuda`` as given."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device not in ("cpu", "cuda"):
+        raise ValueError(f"device must be auto, cpu or cuda, got {device!r}")
+    if device == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("device 'cuda' asked for, but torch sees no CUDA device")
+    return torch.device(device)
+
+
+def load_backbone_weights(backbone: nn.Module, path: str, train_command: str = TRAIN_COMMAND) -> dict:
+    """Load ``path`` (a SiameseNet checkpoint, keys ``backbone.*``, or a bare backbone one) into
+    ``backbone``; returns the checkpoint's meta. A missing file names the command that trains it."""
+    if not os.path.isfile(path):
+        raise FileNotFoundError(
+            f"tracker weights not found: {path}. Train them with `{train_command}`, "
+            "or pass allow_random_weights=True to run the machinery untrained"
+        )
+    state, meta = load_checkpoint(path)
+    if any(k.startswith("backbone.") for k in state):
+        state = {k[len("backbone."):]: v for k, v in state.items() if k.startswith("backbone.")}
+    missing, unexpected = backbone.load_state_dict(state, strict=False)
+    if missing or unexpected:
+        raise ValueError(f"{path}: weights do not fit the backbone (missing {missing[:5]}, unexpected {unexpected[:5]})")
+    return meta
+
+
+def is_exact_input(backbone: nn.Module, size: int) -> bool:
+    """Whether ``backbone`` subsamples a ``size`` crop exactly: its own ``exact_input`` rule where it
+    declares one, else every strided conv / pool layer checked by ``exactness_report``."""
+    if hasattr(backbone, "exact_input"):
+        return bool(backbone.exact_input(size))
+    return exactness_report(backbone, size, in_channels=3).exact
+
+
+def warn_if_inexact(backbone: nn.Module, sizes: Sequence[int], where: str) -> None:
+    """Warn when a crop size breaks the backbone's exact-subsampling rule (stride grids off the border)."""
+    bad = [s for s in sizes if not is_exact_input(backbone, s)]
+    if bad:
+        warnings.warn(
+            f"{where}: crop size(s) {bad} are not subsampled exactly by {type(backbone).__name__} "
+            "(some strided layer drops border pixels); shifts will not commute with the network",
+            stacklevel=3,
+        )
+
+
+class SiamFCTracker(Tracker):
+    """SiamFC with the reference hyper-parameters of ``trackers/siamfc.yaml``.
+
+    ``backbone``: a registered name (built, then loaded from ``weights``) or an ``nn.Module`` used as
+    given (with ``total_stride``; ``weights`` are loaded into it when given). The template bank:
+    ``num_rotations`` angles evenly spaced over 360 degrees, or an explicit ``template_angles`` list; ``angle_window``: rotations searched each frame, degrees
+    either side of the current angle; ``angle_lr``: how far the angle moves to the best rotation.
+    ``crop_backend``: ``cv2`` (``warpAffine`` on the CPU), ``torch`` (``grid_sample`` on the device) or
+    ``auto`` (torch on CUDA, cv2 on the CPU).
+    """
+
+    def __init__(
+        self,
+        name: str = "siamfc",
+        backbone: Union[str, nn.Module] = "alexnet",
+        weights: Optional[str] = None,
+        allow_random_weights: bool = False,
+        device: str = "auto",
+        exemplar_size: int = 127,
+        instance_size: int = 255,
+        context: float = 0.5,
+        out_scale: float = 0.001,
+        response_up: int = 16,
+        num_scales: int = 3,
+        scale_step: float = 1.0375,
+        scale_penalty: float = 0.9745,
+        scale_lr: float = 0.59,
+        window_influence: float = 0.176,
+        num_rotations: int = 1,
+        template_angles: Optional[Sequence[float]] = None,
+        angle_window: float = 180.0,
+        angle_lr: float = 1.0,
+        crop_backend: str = "auto",
+        train_command: str = TRAIN_COMMAND,
+    ):
+        super().__init__(name=name)
+        self.device = resolve_device(device)
+        if crop_backend not in ("auto", "cv2", "torch"):
+            raise ValueError(f"{name}: crop_backend must be auto, cv2 or torch, got {crop_backend!r}")
+        self.torch_crops = crop_backend == "torch" or (crop_backend == "auto" and self.device.type == "cuda")
+        self.meta = {}
+        net = build_backbone(backbone) if isinstance(backbone, str) else backbone
+        if weights and (os.path.isfile(weights) or not allow_random_weights):
+            self.meta = load_backbone_weights(net, weights, train_command)
+        elif isinstance(backbone, str) and not allow_random_weights:
+            raise ValueError(f"{name}: no weights given; train them with `{train_command}` or pass allow_random_weights=True")
+        elif isinstance(backbone, str):
+            warnings.warn(f"{name}: running with random weights (allow_random_weights=True): it will not track", stacklevel=2)
+        warn_if_inexact(net, (exemplar_size, instance_size), name)
+        self.total_stride = net.total_stride
+        self.backbone = fuse_conv_bn(net).to(self.device, memory_format=torch.channels_last)
+        self.head = XCorrHead(out_scale)
+        if template_angles is None:
+            template_angles = np.arange(num_rotations) * 360.0 / num_rotations
+        elif num_rotations not in (1, len(template_angles)):
+            raise ValueError(f"{name}: num_rotations={num_rotations} but {len(template_angles)} template_angles")
+        self.template_angles = np.asarray(template_angles, dtype=np.float64)
+        self.exemplar_size, self.instance_size, self.context = exemplar_size, instance_size, context
+        self.response_up, self.window_influence = response_up, window_influence
+        self.scales = scale_factors(num_scales, scale_step)
+        self.penalties = torch.as_tensor(scale_penalties(num_scales, scale_penalty), dtype=torch.float32)
+        self.scale_lr, self.angle_window, self.angle_lr = scale_lr, angle_window, angle_lr
+        self._window = None
+        self._search_buffer = np.empty((num_scales, instance_size, instance_size, 3), np.uint8)
+
+    # -- crops and features -------------------------------------------------------------------------
+    def _patches(self, image: np.ndarray, sizes, angles, out_size: int, out=None) -> torch.Tensor:
+        """Crops ``N x 3 x out x out`` float, channels-last, on the tracker's device."""
+        if self.torch_crops:
+            frame = torch.from_numpy(image).to(self.device).permute(2, 0, 1).float()
+            border = torch.as_tensor(self.border, device=self.device)
+            patches = crop_torch(frame, self.center, sizes, angles, out_size, border)
+            return patches.contiguous(memory_format=torch.channels_last)
+        patches = crop(image, self.center, sizes, angles, out_size, self.border, out=out)
+        return torch.from_numpy(patches).permute(0, 3, 1, 2).to(self.device, torch.float32)
+
+    @torch.inference_mode()
+    def init(self, image: np.ndarray, box) -> None:
+        box = np.asarray(box, dtype=np.float64)
+        self.center = box_center(box)
+        self.base_size = box[2:4].copy()
+        self.scale, self.angle = 1.0, 0.0
+        pad = self.context * self.base_size.sum()
+        self.base_z = float(np.sqrt(np.prod(self.base_size + pad)))
+        self.base_x = self.base_z * self.instance_size / self.exemplar_size
+        self.image_size = np.array(image.shape[1::-1], dtype=np.float64)
+        self.border = mean_color(image)
+        # a bank entry at angle a shows the target turned by a: the crop turns back by -a
+        z = self._patches(image, self.base_z, -self.template_angles, self.exemplar_size)
+        self.bank = self.backbone(z)
+
+    @torch.inference_mode()
+    def update(self, image: np.ndarray) -> TrackResult:
+        x = self._patches(image, self.base_x * self.scale * self.scales, 0.0, self.instance_size, self._search_buffer)
+        features = self.backbone(x)
+        candidates = self._candidate_rotations()
+        responses = self.head.against_bank(self.bank[candidates], features).float().cpu()
+        if self._window is None or self._window.shape[-1] != responses.shape[-1] * self.response_up:
+            self._window = cosine_window(responses.shape[-1] * self.response_up)
+        peak = locate_peak(responses, self.penalties, self._window, self.window_influence, self.response_up, self.total_stride)
+        search_scale = self.base_x * self.scale * self.scales[peak.scale] / self.instance_size
+        self.center = np.clip(self.center + peak.displacement * search_scale, 0, self.image_size - 1)
+        new_scale = self.scale * ((1 - self.scale_lr) + self.scale_lr * self.scales[peak.scale])
+        self.scale = float(np.clip(new_scale, 4.0 / self.base_size.min(), (self.image_size / self.base_size).min()))
+        measured = self.template_angles[candidates[peak.rotation]]
+        self.angle = float(wrap_angle(self.angle + self.angle_lr * wrap_angle(measured - self.angle)))
+        return self._result(0.5 * (1.0 + np.tanh(peak.response / 2)))  # sigmoid of the peak logit
+
+    def _candidate_rotations(self) -> np.ndarray:
+        """Indices of the bank within ``angle_window`` of the current angle (at least the nearest one)."""
+        distance = np.abs(wrap_angle(self.template_angles - self.angle))
+        inside = np.flatnonzero(distance <= self.angle_window)
+        return inside if len(inside) else np.array([int(np.argmin(distance))])
+
+    def _result(self, score: float) -> TrackResult:
+        size = self.base_size * self.scale
+        polygon = rotated_rect_polygon(self.center, size, self.angle)
+        return TrackResult(box=polygon_to_box(polygon), polygon=polygon, angle=self.angle, score=float(score))

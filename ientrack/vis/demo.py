@@ -1,0 +1,59 @@
+"""Track one target through a video, camera or folder of frames, drawing every result."""
+import os
+import time
+
+import cv2
+
+from ientrack.trackers.registry import build_tracker
+from ientrack.vis.display import VideoSink, Window, display_available
+from ientrack.vis.draw import draw_frame
+from ientrack.vis.sources import frame_source
+
+
+def select_box(rgb):
+    """Let the user draw the initial box with the mouse (needs a display)."""
+    x, y, w, h = cv2.selectROI("ientrack: select the target, then press Enter", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    cv2.destroyAllWindows()
+    if w <= 0 or h <= 0:
+        raise ValueError("no box selected")
+    return [x, y, w, h]
+
+
+def run_demo(tracker_name: str, source: str, box=None, output: str = None, show: bool = None,
+             max_frames: int = None, **tracker_overrides):
+    """Run ``tracker_name`` over ``source`` from ``box`` (x, y, w, h; chosen with the mouse when omitted
+    and a display exists). Writes a video to ``output`` when given; shows a live window when a display
+    exists (``show=None``) or when ``show=True``. Returns the list of :class:`TrackResult`."""
+    show = display_available() if show is None else show
+    if box is None and not show:
+        raise ValueError("no display to choose the box with the mouse: pass the initial box as x,y,w,h")
+    tracker = build_tracker(tracker_name, **tracker_overrides)
+    sink = VideoSink(output) if output else None
+    window = Window() if show else None
+    results, elapsed = [], 0.0
+    try:
+        for index, frame in enumerate(frame_source(source)):
+            if max_frames is not None and index >= max_frames:
+                break
+            start = time.perf_counter()
+            if index == 0:
+                box = box if box is not None else select_box(frame)
+                tracker.init(frame, box)
+                result = None
+            else:
+                result = tracker.update(frame)
+                results.append(result)
+            elapsed += time.perf_counter() - start
+            canvas = draw_frame(frame, index, result, gt_box=box if index == 0 else None)
+            if sink:
+                sink.write(canvas)
+            if window and not window.show(canvas):
+                break
+    finally:
+        if sink:
+            sink.close()
+        if window:
+            window.close()
+    fps = (len(results) + 1) / elapsed if elapsed > 0 else float("nan")
+    print(f"{tracker.name}: {len(results) + 1} frames at {fps:.1f} fps" + (f", video: {sink.path}" if sink else ""))
+    return results

@@ -1,0 +1,136 @@
+"""Bad input: unparsable or odd ground truth, missing folders, corrupt, 16-bit and grayscale frames."""
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from ientrack.data.errors import AnnotationError, DatasetNotFoundError
+from ientrack.data.frames import FrameError, read_frame
+from ientrack.data.got10k import load_got10k
+from ientrack.data.gt_files import read_boxes
+from ientrack.data.otb import load_otb
+from ientrack.data.pysot_json import load_pysot_json
+from ientrack.data.vot import load_vot
+from ientrack.geometry import valid_boxes
+
+JPEG = cv2.imencode(".jpg", np.full((8, 8, 3), 90, np.uint8))[1].tobytes()
+
+
+def fake_deer(root, gt_text):
+    """OTB's Deer (frames 1-71) with the given ground-truth text."""
+    (root / "Deer" / "img").mkdir(parents=True)
+    for i in range(1, 72):
+        (root / "Deer" / "img" / f"{i:04d}.jpg").write_bytes(JPEG)
+    (root / "Deer" / "groundtruth_rect.txt").write_text(gt_text)
+
+
+# ---------------------------------------------------------------- ground-truth files
+def test_unparsable_line_names_file_and_line(tmp_path):
+    fake_deer(tmp_path, "1,2,3,4\n1,2,3,4\n1,2,x,4\n" + "1,2,3,4\n" * 68)
+    with pytest.raises(AnnotationError, match=r"Deer[/\\]groundtruth_rect.txt, line 3: cannot parse '1,2,x,4'"):
+        load_otb(tmp_path, sequences=["Deer"])
+
+
+def test_wrong_number_of_values_names_file_and_line(tmp_path):
+    path = tmp_path / "groundtruth.txt"
+    path.write_text("1,2,3,4\n1,2,3\n")
+    with pytest.raises(AnnotationError, match=r"groundtruth.txt, line 2: .*expected 4 numbers"):
+        read_boxes(str(path))
+
+
+def test_blank_line_inside_is_an_error_but_trailing_blank_lines_are_not(tmp_path):
+    path = tmp_path / "gt.txt"
+    path.write_text("1,2,3,4\n\n1,2,3,4\n")
+    with pytest.raises(AnnotationError, match="line 2"):
+        read_boxes(str(path))
+    path.write_text("1,2,3,4\n1,2,3,4\n\n\n")
+    assert read_boxes(str(path)).shape == (2, 4)
+
+
+def test_nan_and_zero_size_boxes_are_kept_as_they_are(tmp_path):
+    fake_deer(tmp_path, "1,2,3,4\nNaN,NaN,NaN,NaN\n5,6,0,0\n" + "1,2,3,4\n" * 68)
+    gt = load_otb(tmp_path, sequences=["Deer"])["Deer"].gt
+    assert gt.shape == (71, 4) and np.isnan(gt[1]).all()
+    np.testing.assert_array_equal(gt[2], [5, 6, 0, 0])
+    assert valid_boxes(gt[:3]).tolist() == [True, False, False]  # the metrics leave them out
+
+
+def test_vot_mask_or_odd_rows_are_rejected_with_file_and_line(tmp_path):
+    (tmp_path / "s").mkdir()
+    (tmp_path / "s" / "00000001.jpg").write_bytes(JPEG)
+    (tmp_path / "s" / "groundtruth.txt").write_text("m10,10,2,2,0101\n")
+    with pytest.raises(AnnotationError, match=r"groundtruth.txt, line 1: .*expected 4 or 8 numbers"):
+        load_vot(tmp_path)
+
+
+def test_pysot_json_rows_of_mixed_width_or_broken_json(tmp_path):
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps({"a": {"name": "a", "image_files": ["1.jpg"], "gt_rect": [[1, 2, 3, 4], [1, 2, 3]]}}))
+    with pytest.raises(AnnotationError, match="bad.json: sequence 'a'"):
+        load_pysot_json(path)
+    path.write_text("{not json")
+    with pytest.raises(AnnotationError, match="bad.json: not valid JSON"):
+        load_pysot_json(path)
+
+
+# ---------------------------------------------------------------- missing folders
+def test_missing_frames_folder_is_named(tmp_path):
+    (tmp_path / "Deer").mkdir()
+    (tmp_path / "Deer" / "groundtruth_rect.txt").write_text("1,2,3,4\n" * 71)
+    with pytest.raises(DatasetNotFoundError, match=r"Deer \(frames folder Deer/img/\)"):
+        load_otb(tmp_path, sequences=["Deer"])
+
+
+def test_sequence_without_frames_is_named(tmp_path):
+    (tmp_path / "val" / "a").mkdir(parents=True)
+    (tmp_path / "val" / "a" / "groundtruth.txt").write_text("1,2,3,4\n")
+    (tmp_path / "val" / "list.txt").write_text("a\n")
+    with pytest.raises(DatasetNotFoundError, match=r"a \(no frames\)"):
+        load_got10k(tmp_path, "val")
+
+
+def test_frames_of_changing_size_load_and_read_at_their_own_size(tmp_path):
+    (tmp_path / "s").mkdir()
+    cv2.imwrite(str(tmp_path / "s" / "00000001.jpg"), np.zeros((8, 8, 3), np.uint8))
+    cv2.imwrite(str(tmp_path / "s" / "00000002.jpg"), np.zeros((12, 16, 3), np.uint8))
+    (tmp_path / "s" / "groundtruth.txt").write_text("1,1,2,2\n1,1,2,2\n")
+    sequence = load_vot(tmp_path)["s"]
+    assert sequence.frame(0).shape == (8, 8, 3) and sequence.frame(1).shape == (12, 16, 3)
+
+
+# ---------------------------------------------------------------- frames at read time
+@pytest.mark.parametrize("keep", [0.1, 0.5, 0.99])  # cut inside the headers, mid-scan, just before the end
+def test_truncated_jpeg_raises_frame_error_naming_the_file(tmp_path, keep):
+    image = np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    data = cv2.imencode(".jpg", image)[1].tobytes()
+    path = tmp_path / "0001.jpg"
+    path.write_bytes(data[: int(len(data) * keep)])
+    with pytest.raises(FrameError, match=r"truncated.*0001.jpg"):
+        read_frame(str(path))
+
+
+def test_missing_and_non_image_files_raise_frame_error(tmp_path):
+    with pytest.raises(FrameError, match=r"frame not found: .*nope.jpg"):
+        read_frame(str(tmp_path / "nope.jpg"))
+    (tmp_path / "text.jpg").write_text("hello")
+    with pytest.raises(FrameError, match="text.jpg"):
+        read_frame(str(tmp_path / "text.jpg"))
+
+
+def test_16bit_png_becomes_rgb_uint8(tmp_path):
+    bgr = np.zeros((4, 5, 3), np.uint16)
+    bgr[..., 0], bgr[..., 1], bgr[..., 2] = 10 * 256, 20 * 256 + 255, 30 * 256
+    cv2.imwrite(str(tmp_path / "deep.png"), bgr)
+    frame = read_frame(str(tmp_path / "deep.png"))
+    assert frame.dtype == np.uint8 and frame.shape == (4, 5, 3)
+    assert frame[0, 0].tolist() == [30, 20, 10]  # RGB order, top byte kept
+
+
+def test_grayscale_image_becomes_three_equal_channels(tmp_path):
+    gray = np.arange(48, dtype=np.uint8).reshape(6, 8)
+    cv2.imwrite(str(tmp_path / "gray.png"), gray)
+    frame = read_frame(str(tmp_path / "gray.png"))
+    assert frame.shape == (6, 8, 3) and frame.dtype == np.uint8
+    for channel in range(3):
+        np.testing.assert_array_equal(frame[..., channel], gray)

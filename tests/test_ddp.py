@@ -1,0 +1,106 @@
+"""Distributed data parallel on CPU (gloo, 2 processes): gradients and a short train_tracker run."""
+import os
+import socket
+
+import numpy as np
+import pytest
+import torch
+import torch.distributed as dist
+import torch.multiprocessing as mp
+from torch.nn.parallel import DistributedDataParallel
+
+from ientrack.data.pairs import StillImagePairSource
+from ientrack.train.distributed import DistContext, all_reduce_mean, init_distributed, print0, resolve_device
+from ientrack.train.siamese_loss import BalancedLoss
+from ientrack.train.tracker_trainer import build_siamese_net, forward_backward, train_tracker
+
+CONFIG = {"name": "siamfc_ddp", "backbone": "alexnet", "exemplar_size": 127, "instance_size": 191}
+BATCH = 4
+
+
+def batch():
+    rng = np.random.default_rng(0)
+    z = torch.from_numpy(rng.integers(0, 256, (BATCH, 3, 127, 127), dtype=np.uint8))
+    x = torch.from_numpy(rng.integers(0, 256, (BATCH, 3, 191, 191), dtype=np.uint8))
+    return z, x
+
+
+def model():
+    torch.manual_seed(0)
+    # eval-mode BatchNorm: with batch statistics each process would normalise by its own half
+    # (SyncBatchNorm, used on CUDA, is GPU-only), so exact equality holds for the data-parallel part
+    return build_siamese_net(CONFIG).eval()
+
+
+def gradients(net):
+    return {k: p.grad.clone() for k, p in net.named_parameters()}
+
+
+def images():
+    rng = np.random.default_rng(1)
+    return [rng.integers(0, 256, (120, 160, 3), dtype=np.uint8) for _ in range(4)]
+
+
+def worker(rank, world_size, port, out_dir):
+    os.environ.update(RANK=str(rank), WORLD_SIZE=str(world_size), LOCAL_RANK=str(rank),
+                      MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    torch.set_num_threads(1)
+    ctx = init_distributed("cpu")
+    assert (ctx.rank, ctx.world_size, ctx.distributed) == (rank, world_size, True)
+    assert dist.get_backend() == "gloo"
+    net = DistributedDataParallel(model())
+    z, x = batch()
+    half = slice(rank * BATCH // 2, (rank + 1) * BATCH // 2)
+    loss = forward_backward(net, BalancedLoss(9, 8), z[half], x[half], torch.amp.GradScaler("cpu", enabled=False),
+                            amp=False)
+    mean_loss = all_reduce_mean(loss)
+    if rank == 0:
+        torch.save({"grads": gradients(net.module), "loss": mean_loss}, os.path.join(out_dir, "ddp.pt"))
+    # the whole trainer under the same group: the DistributedSampler splits 4 pairs into 2 x batch 1
+    result = train_tracker(CONFIG, [StillImagePairSource(images())], os.path.join(out_dir, "run"), epochs=1,
+                           batch_size=1, device="cpu", workers=0, progress=False,
+                           export=os.path.join(out_dir, "run", "export.pt"))
+    params = torch.cat([t.flatten() for t in result["model"].state_dict().values()]).float()
+    synced = [torch.zeros_like(params) for _ in range(world_size)]
+    dist.all_gather(synced, params)
+    assert result["step"] == 2 and torch.equal(synced[0], synced[1])  # replicas stay identical
+    dist.destroy_process_group()
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_two_process_gradients_equal_one_process_on_the_whole_batch(tmp_path):
+    mp.spawn(worker, args=(2, free_port(), str(tmp_path)), nprocs=2, join=True)
+    net = model()
+    z, x = batch()
+    loss = forward_backward(net, BalancedLoss(9, 8), z, x, torch.amp.GradScaler("cpu", enabled=False), amp=False)
+    ddp = torch.load(tmp_path / "ddp.pt", weights_only=True)
+    torch.testing.assert_close(ddp["loss"], loss, rtol=1e-5, atol=1e-6)
+    for name, grad in gradients(net).items():
+        torch.testing.assert_close(ddp["grads"][name], grad, rtol=1e-5, atol=1e-5, msg=name)
+    assert (tmp_path / "run" / "export.pt").is_file()
+
+
+def test_a_plain_process_is_a_world_of_one(monkeypatch, capsys):
+    for name in ("RANK", "WORLD_SIZE", "LOCAL_RANK"):
+        monkeypatch.delenv(name, raising=False)
+    ctx = init_distributed("cpu")
+    assert ctx == DistContext(0, 1, 0, torch.device("cpu")) and ctx.is_main and not ctx.distributed
+    value = torch.tensor([3.0])
+    assert all_reduce_mean(value) is value
+    print0("hello")
+    assert capsys.readouterr().out == "hello\n"
+
+
+def test_bad_environment_and_devices_are_named(monkeypatch):
+    monkeypatch.setenv("WORLD_SIZE", "two")
+    with pytest.raises(ValueError, match="WORLD_SIZE"):
+        init_distributed("cpu")
+    assert resolve_device("cpu") == torch.device("cpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(RuntimeError, match="CUDA"):
+            resolve_device("cuda")

@@ -1,0 +1,152 @@
+"""SiamFC's machinery: feature alignment, peak at the centre, and exact tracking of a known motion
+with a fixed, train-free feature extractor injected through ``backbone=``."""
+import warnings
+
+import cv2
+import numpy as np
+import pytest
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from ientrack.checkpoint import save_checkpoint
+from ientrack.geometry import box_center, box_to_polygon
+from ientrack.models.registry import build_backbone
+from ientrack.models.siamese import SiameseNet
+from ientrack.trackers.registry import build_tracker
+from ientrack.trackers.siamfc import SiamFCTracker
+
+
+class BandPassPixels(nn.Module):
+    """Raw pixels through a difference of Gaussians, then 8x8 mean pooling: zero-mean, shift-equivariant
+    features with total stride 8 (127 -> 11x11, 255 -> 27x27, a 17x17 response)."""
+
+    total_stride = 8
+
+    def __init__(self, k=33):
+        super().__init__()
+        x = np.arange(k) - k // 2
+        g = lambda s: np.exp(-(x[:, None] ** 2 + x[None] ** 2) / (2 * s * s)) / (2 * np.pi * s * s)
+        dog = torch.tensor(g(2.0) - g(8.0), dtype=torch.float32)
+        self.register_buffer("weight", dog.expand(3, 1, k, k).contiguous())
+
+    def forward(self, x):
+        return F.avg_pool2d(F.conv2d(x / 255.0, self.weight, groups=3), 8)
+
+
+def _texture(shape, seed, contrast):
+    """Smooth noise (blobs of a few pixels) with the given standard deviation about grey 128."""
+    noise = cv2.GaussianBlur(np.random.default_rng(seed).normal(0, 1, shape).astype(np.float32), (0, 0), 3.0)
+    return np.clip(128 + noise * contrast / noise.std(), 0, 255).astype(np.uint8)
+
+
+def translating_sequence(n=10, step=(3.0, -2.0), size=(40, 30)):
+    """A textured patch moving by exactly ``step`` pixels a frame over a fainter texture; returns
+    frames and the exact boxes (0-based)."""
+    background = _texture((240, 320, 3), seed=1, contrast=20)
+    target = _texture((size[1], size[0], 3), seed=2, contrast=60)
+    frames, boxes = [], []
+    for t in range(n):
+        x, y = 100 + step[0] * t, 120 + step[1] * t
+        m = np.float32([[1, 0, x], [0, 1, y]])  # sub-pixel paste: warp the patch and its mask
+        patch = cv2.warpAffine(target, m, (320, 240))
+        mask = cv2.warpAffine(np.ones(target.shape[:2], np.float32), m, (320, 240))[:, :, None]
+        frames.append((patch * mask + background * (1 - mask)).astype(np.uint8))
+        boxes.append((x, y, size[0], size[1]))
+    return frames, np.array(boxes)
+
+
+@pytest.mark.parametrize("crop_backend", ["cv2", "torch"])  # torch: the GPU path, run on the CPU
+def test_fixed_features_track_a_known_translation_within_two_pixels(crop_backend):
+    frames, boxes = translating_sequence()
+    tracker = SiamFCTracker(backbone=BandPassPixels(), device="cpu", crop_backend=crop_backend)
+    predicted, times = tracker.track(frames, boxes[0])
+    error = np.linalg.norm(box_center(predicted) - box_center(boxes), axis=1)
+    assert error.max() < 2.0, error
+    assert np.allclose(predicted[:, 2:] / boxes[:, 2:], 1.0, atol=0.08)  # the size holds
+    for r in tracker.results[1:]:  # one template, angle 0: the polygon is the box
+        assert r.angle == 0.0 and np.allclose(r.polygon, box_to_polygon(r.box)) and 0.5 < r.score <= 1.0
+    assert len(times) == len(frames)
+
+
+def test_full_window_influence_pins_the_centre():
+    """Window influence 1 ignores the response: the centre cannot move (a check that the window is applied)."""
+    frames, boxes = translating_sequence(n=4)
+    tracker = SiamFCTracker(backbone=BandPassPixels(), device="cpu", window_influence=1.0)
+    predicted, _ = tracker.track(frames, boxes[0])
+    assert np.allclose(box_center(predicted), box_center(boxes[0]), atol=0.6)
+
+
+def test_template_features_are_the_centre_of_the_search_features_and_peak_there():
+    torch.manual_seed(0)
+    frames, boxes = translating_sequence(n=1)
+    tracker = SiamFCTracker(backbone=build_backbone("alexnet"), device="cpu")
+    tracker.init(frames[0], boxes[0])
+    search = tracker._patches(frames[0], tracker.base_x, 0.0, tracker.instance_size)
+    features = tracker.backbone(search)
+    assert tracker.bank.shape == (1, 256, 6, 6) and features.shape == (1, 256, 22, 22)
+    # the exemplar is the central 127 pixels of the 255 search crop, 64 = 8 cells of stride 8 in
+    assert torch.allclose(features[0, :, 8:14, 8:14], tracker.bank[0], rtol=1e-3, atol=1e-3 * tracker.bank.abs().max())
+    fixed = SiamFCTracker(backbone=BandPassPixels(), device="cpu")
+    fixed.init(frames[0], boxes[0])
+    response = fixed.head.against_bank(fixed.bank, fixed.backbone(fixed._patches(frames[0], fixed.base_x, 0.0, 255)))
+    assert response.shape == (1, 1, 17, 17)
+    assert np.unravel_index(int(response.argmax()), (17, 17)) == (8, 8)
+
+
+def test_a_rotation_bank_recovers_the_target_angle():
+    """A bank of 8 rotations over a target turned by 45 degrees: the tracker reports 45 and a turned polygon."""
+    frames, boxes = translating_sequence(n=1, size=(48, 48))
+    center = box_center(boxes[0])
+    turned = cv2.warpAffine(frames[0], cv2.getRotationMatrix2D(tuple(center), 45.0, 1.0), frames[0].shape[1::-1])
+    tracker = SiamFCTracker(backbone=BandPassPixels(), device="cpu", num_rotations=8, angle_window=180.0)
+    assert np.allclose(tracker.template_angles, np.arange(8) * 45.0)
+    tracker.init(frames[0], boxes[0])
+    result = tracker.update(turned)
+    assert result.angle == pytest.approx(45.0)
+    assert np.linalg.norm(box_center(result.box) - center) < 2.0
+    top_edge = result.polygon[2:4] - result.polygon[0:2]  # top-left to top-right, turned 45 deg CCW on screen
+    assert np.allclose(top_edge, 47 * tracker.scale * np.array([1, -1]) / np.sqrt(2))
+
+
+def test_angle_window_restricts_the_rotations_searched():
+    tracker = SiamFCTracker(backbone=BandPassPixels(), device="cpu", num_rotations=8, angle_window=50.0)
+    tracker.angle = 160.0
+    assert sorted(tracker.template_angles[tracker._candidate_rotations()]) == [135.0, 180.0]
+    tracker.angle = -170.0  # wraps: 180 is 10 degrees away, 225 (= -135) is 35
+    assert sorted(tracker.template_angles[tracker._candidate_rotations()]) == [180.0, 225.0]
+    tracker.angle_window = 5.0  # nothing inside: the nearest one
+    assert sorted(tracker.template_angles[tracker._candidate_rotations()]) == [180.0]
+
+
+def test_missing_weights_name_the_file_and_the_training_command(tmp_path):
+    missing = tmp_path / "siamfc.pt"
+    with pytest.raises(FileNotFoundError, match=r"siamfc\.pt.*python tools/train\.py --tracker siamfc"):
+        SiamFCTracker(weights=str(missing), device="cpu")
+    with pytest.warns(UserWarning, match="random weights"):
+        SiamFCTracker(weights=str(missing), device="cpu", allow_random_weights=True)
+
+
+def test_weights_load_from_a_siamese_checkpoint_through_the_registry(tmp_path):
+    torch.manual_seed(1)
+    net = SiameseNet(build_backbone("alexnet"))
+    path = tmp_path / "siamfc.pt"
+    save_checkpoint(path, net.state_dict(), {"backbone": "alexnet"})
+    tracker = build_tracker("siamfc", weights=str(path), device="cpu")
+    assert tracker.name == "siamfc"
+    conv1 = tracker.backbone.features[0].weight
+    bn = net.backbone.features[1]
+    expected = net.backbone.features[0].weight * (bn.weight / torch.sqrt(bn.running_var + bn.eps)).reshape(-1, 1, 1, 1)
+    assert torch.allclose(conv1, expected, atol=1e-6)  # loaded, then conv-BN fused
+
+
+def test_crop_sizes_are_checked_against_exact_subsampling():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        SiamFCTracker(backbone=build_backbone("alexnet"), device="cpu")
+    with pytest.warns(UserWarning, match=r"\[128, 256\] are not subsampled exactly"):
+        SiamFCTracker(backbone=build_backbone("alexnet"), device="cpu", exemplar_size=128, instance_size=256)
+    own_rule = BandPassPixels()
+    own_rule.exact_input = lambda size: size != 255  # a backbone's own rule wins over the layer walk
+    with pytest.warns(UserWarning, match=r"\[255\] are not subsampled exactly by BandPassPixels"):
+        SiamFCTracker(backbone=own_rule, device="cpu")

@@ -1,0 +1,184 @@
+"""Tracker training: the SiamFC loss, learning on real photos, checkpoints, resume and export."""
+import math
+
+import numpy as np
+import pytest
+import skimage.data
+import torch
+
+from ientrack.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from ientrack.data.pairs import StillImagePairSource, TrainingPairs
+from ientrack.train.siamese_loss import BalancedLoss, siamfc_labels
+from ientrack.train.tracker_trainer import (
+    TrainSettings,
+    build_siamese_net,
+    load_pretrained_backbone,
+    load_training_state,
+    save_training_state,
+    train_step,
+    train_tracker,
+)
+
+CONFIG = {"name": "siamfc_test", "backbone": "alexnet", "exemplar_size": 127, "instance_size": 255, "context": 0.5}
+LOOP_CONFIG = dict(CONFIG, instance_size=191)  # 9 x 9 responses: the loop's mechanics at half the cost
+
+
+def photo_source():
+    return StillImagePairSource([skimage.data.astronaut(), skimage.data.chelsea(), skimage.data.coffee(),
+                                 skimage.data.rocket()])
+
+
+def photo_batch(n=2, seed=0):
+    pairs = TrainingPairs([photo_source()], seed=seed)
+    z, x = zip(*(pairs[i] for i in range(n)))
+    return torch.stack(z), torch.stack(x)
+
+
+def sgd(net, settings=TrainSettings()):
+    return torch.optim.SGD(net.parameters(), lr=settings.lr_start, momentum=settings.momentum,
+                           weight_decay=settings.weight_decay)
+
+
+def no_scaler():
+    return torch.amp.GradScaler("cpu", enabled=False)
+
+
+def test_label_map_has_the_siamfc_positives_and_balanced_weights():
+    labels, weights = siamfc_labels(17, 8, r_pos=16, r_neg=0)
+    assert labels.shape == weights.shape == (1, 1, 17, 17)
+    # within 16 px = 2 cells of the centre: the centre, 4 + 4 neighbours at 1 and sqrt(2), 4 at 2 cells
+    assert labels.sum() == 13 and labels[0, 0, 8, 8] == 1 and labels[0, 0, 8, 10] == 1 and labels[0, 0, 9, 10] == 0
+    assert weights.sum() == pytest.approx(1.0)
+    assert weights[labels == 1].sum() == pytest.approx(0.5) and weights[labels == 0].sum() == pytest.approx(0.5)
+
+
+def test_balanced_loss_known_values():
+    loss = BalancedLoss(17, 8)
+    assert loss(torch.zeros(3, 1, 17, 17)).item() == pytest.approx(math.log(2), rel=1e-6)
+    perfect = (loss.labels * 2 - 1).expand(3, 1, 17, 17) * 30
+    assert loss(perfect).item() < 1e-10
+    wrong_centre = torch.zeros(1, 1, 17, 17)
+    wrong_centre[0, 0, 8, 8] = -5.0  # one positive cell confidently wrong: weight 0.5 / 13
+    expected = (0.5 / 13) * math.log1p(math.exp(5.0)) + (1 - 0.5 / 13) * math.log(2)
+    assert loss(wrong_centre).item() == pytest.approx(expected, rel=1e-6)
+    with pytest.raises(ValueError, match="17, 17"):
+        loss(torch.zeros(1, 1, 15, 15))
+
+
+def test_training_lowers_the_loss_on_a_fixed_batch_of_photos():
+    torch.manual_seed(0)
+    net = build_siamese_net(CONFIG).train()
+    z, x = photo_batch(2)
+    optimizer, loss_fn = sgd(net), BalancedLoss(17, 8)
+    losses = [train_step(net, loss_fn, optimizer, no_scaler(), z, x, amp=False).item() for _ in range(20)]
+    assert losses[0] == pytest.approx(math.log(2), abs=0.05)  # out_scale 0.001: responses start near 0
+    assert losses[-1] < 0.75 * losses[0]
+
+
+def test_training_state_round_trips(tmp_path):
+    torch.manual_seed(0)
+    z, x = photo_batch(2)
+    nets = [build_siamese_net(CONFIG).train() for _ in range(2)]
+    optimizers = [sgd(n) for n in nets]
+    schedulers = [torch.optim.lr_scheduler.ExponentialLR(o, 0.5) for o in optimizers]
+    scalers = [no_scaler(), no_scaler()]
+    loss_fn = BalancedLoss(17, 8)
+    for _ in range(2):
+        train_step(nets[0], loss_fn, optimizers[0], scalers[0], z, x, amp=False)
+    schedulers[0].step()
+    progress = {"epoch": 1, "epoch_step": 0, "step": 2}
+    save_training_state(tmp_path / "last.pt", nets[0], optimizers[0], schedulers[0], scalers[0], progress)
+    assert load_training_state(tmp_path / "last.pt", nets[1], optimizers[1], schedulers[1], scalers[1]) == progress
+    assert schedulers[1].get_last_lr() == schedulers[0].get_last_lr() == [0.005]
+    for a, b in zip(nets[0].state_dict().values(), nets[1].state_dict().values()):
+        assert torch.equal(a, b)
+    for a, b in zip(optimizers[0].state.values(), optimizers[1].state.values()):
+        assert torch.equal(a["momentum_buffer"], b["momentum_buffer"])
+    # continuing from the restored state takes exactly the step the original takes
+    for net, opt, scaler in zip(nets, optimizers, scalers):
+        train_step(net, loss_fn, opt, scaler, z, x, amp=False)
+    for a, b in zip(nets[0].parameters(), nets[1].parameters()):
+        assert torch.equal(a, b)
+
+
+def test_exported_weights_are_not_a_training_state(tmp_path):
+    net = build_siamese_net(CONFIG)
+    save_checkpoint(tmp_path / "w.pt", net.state_dict())
+    opt = sgd(net)
+    with pytest.raises(ValueError, match="not a training state"):
+        load_training_state(tmp_path / "w.pt", net, opt, torch.optim.lr_scheduler.ExponentialLR(opt, 0.5), no_scaler())
+
+
+def run(tmp_path, name, **kw):
+    settings = dict(epochs=2, batch_size=2, device="cpu", workers=0, progress=False, seed=0)
+    settings.update(kw)
+    return train_tracker(LOOP_CONFIG, [photo_source()], tmp_path / name, export=tmp_path / name / "export.pt", **settings)
+
+
+def test_resume_after_an_interruption_matches_an_uninterrupted_run(tmp_path):
+    """4 pairs, batch 2: 2 steps an epoch. Stopping after 1 step and resuming to 3 steps (across the
+    epoch boundary) gives the same state as 3 steps in one go; a last resume finishes the 2 epochs."""
+    straight = run(tmp_path, "straight", max_steps=3)
+    first = run(tmp_path, "resumed", max_steps=1)
+    assert (first["step"], first["epoch"]) == (1, 0)
+    second = run(tmp_path, "resumed", max_steps=3)
+    assert (second["step"], second["epoch"]) == (3, 1) == (straight["step"], straight["epoch"])
+    a, meta_a = load_checkpoint(tmp_path / "straight" / "last.pt")
+    b, meta_b = load_checkpoint(tmp_path / "resumed" / "last.pt")
+    assert meta_a == meta_b and meta_b["progress"] == {"epoch": 1, "epoch_step": 1, "step": 3}
+    assert meta_b["scheduler"]["_last_lr"] == [pytest.approx(1e-5)]  # logspace(-2, -5, 2)[1]
+    assert a.keys() == b.keys()
+    for key in a:
+        torch.testing.assert_close(a[key], b[key], rtol=1e-5, atol=1e-6, msg=key)
+    final = run(tmp_path, "resumed")
+    assert (final["step"], final["epoch"]) == (4, 2)
+    assert run(tmp_path, "resumed", resume=False, max_steps=1)["step"] == 1  # --no-resume starts over
+
+
+def test_export_is_a_small_half_precision_tracker_snapshot(tmp_path):
+    result = run(tmp_path, "export", epochs=1)
+    path = result["export"]
+    assert path.stat().st_size < 10e6
+    raw = torch.load(path, weights_only=True)
+    assert all(v.dtype == torch.float16 for v in raw["state_dict"].values() if v.is_floating_point())
+    assert all(k.startswith("backbone.") for k in raw["state_dict"])
+    assert raw["meta"]["steps"] == 2 and raw["meta"]["finished"] is True
+    from ientrack.trackers.registry import build_tracker
+
+    tracker = build_tracker("siamfc", weights=str(path), device="cpu")
+    image = skimage.data.astronaut()
+    boxes, _ = tracker.track([image, image], [200, 100, 60, 60])
+    assert np.isfinite(boxes).all()
+
+
+def test_partial_runs_do_not_replace_the_configs_weights(tmp_path):
+    config = dict(LOOP_CONFIG, weights=str(tmp_path / "shipped.pt"))
+    result = train_tracker(config, [photo_source()], tmp_path / "run", epochs=2, batch_size=2, device="cpu",
+                           workers=0, max_steps=1, progress=False)
+    assert result["export"] == tmp_path / "run" / "weights.pt" and result["export"].is_file()
+    assert not (tmp_path / "shipped.pt").exists()
+
+
+def test_settings_come_from_the_configs_train_section():
+    settings = TrainSettings.from_config({"train": {"epochs": 7, "batch_size": 16}}, batch_size=4, lr_start=None)
+    assert (settings.epochs, settings.batch_size, settings.lr_start) == (7, 4, 1e-2)
+    lrs = 1e-2 * settings.lr_gamma() ** np.arange(7)
+    np.testing.assert_allclose(lrs, np.logspace(-2, -5, 7))
+    with pytest.raises(ValueError, match="bogus"):
+        TrainSettings.from_config({"name": "x", "train": {"bogus": 1}})
+
+
+def test_pretrained_backbone_weights_are_loaded(tmp_path):
+    torch.manual_seed(1)
+    source = build_siamese_net(CONFIG)
+    save_checkpoint(tmp_path / "cls.pt", {**{f"backbone.{k}": v for k, v in source.backbone.state_dict().items()},
+                                          "classifier.weight": torch.zeros(10, 256)})
+    net = build_siamese_net(CONFIG)
+    load_pretrained_backbone(net, tmp_path / "cls.pt")
+    for a, b in zip(source.backbone.state_dict().values(), net.backbone.state_dict().values()):
+        assert torch.equal(a, b)
+    save_checkpoint(tmp_path / "other.pt", {"conv.weight": torch.zeros(3, 3)})
+    with pytest.raises(ValueError, match="other.pt"):
+        load_pretrained_backbone(net, tmp_path / "other.pt")
+    with pytest.raises(CheckpointError, match="missing.pt"):
+        load_pretrained_backbone(net, tmp_path / "missing.pt")

@@ -1,0 +1,174 @@
+"""Speed of every tracker on the same frames, and how close SiamFC's step runs to this machine's compute limit.
+
+Measures, in one run:
+- frames per second of each tracker (init + update wall time over a built-in synthetic clip);
+- the backbone's FLOPs per frame (conv multiply-adds counted with hooks on the S scale crops, plus the
+  correlation with the template bank; the template is computed once at init and excluded);
+- this machine's convolution throughput (a 3x3 conv 256->256 on 8x256x32x32, channels-last, same torch
+  and threads, best of N) and the ratio of the tracker's achieved FLOP/s to it, for the backbone step
+  alone and for the whole update (best frame), both best-of because the machine may be shared.
+
+    python tools/benchmark.py --device cpu --out benchmark.json [--trackers siamfc opencv_mil] [--random-weights]
+"""
+import argparse
+import inspect
+import json
+import time
+
+import cv2
+import numpy as np
+import torch
+import torch.nn as nn
+from skimage import data
+from tqdm import tqdm
+
+from ientrack import available_trackers, build_tracker
+from ientrack.trackers.registry import load_config, tracker_class
+from ientrack.trackers.siamfc import resolve_device
+
+
+def synthetic_clip(num_frames: int, size=(480, 360)):
+    """A camera panning over the astronaut: frames (RGB uint8) and the box of her face in each."""
+    image = cv2.resize(data.astronaut(), (768, 768), interpolation=cv2.INTER_AREA)
+    frames, boxes = [], []
+    for t in range(num_frames):
+        dx, dy = 100 + 3.0 * t, 20 + 10 * np.sin(t / 5.0)
+        m = np.float32([[1, 0, -dx], [0, 1, -dy]])
+        frames.append(cv2.warpAffine(image, m, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101))
+        boxes.append((260 - dx, 60 - dy, 140, 170))
+    return frames, np.array(boxes)
+
+
+def conv_flops(module: nn.Module, inputs: torch.Tensor) -> int:
+    """FLOPs (2 x multiply-adds) of every ``Conv2d`` in one forward pass of ``module`` on ``inputs``."""
+    total = [0]
+
+    def count(conv, args, out):
+        total[0] += 2 * out.numel() * (conv.in_channels // conv.groups) * conv.kernel_size[0] * conv.kernel_size[1]
+
+    hooks = [m.register_forward_hook(count) for m in module.modules() if isinstance(m, nn.Conv2d)]
+    with torch.inference_mode():
+        module(inputs)
+    for h in hooks:
+        h.remove()
+    return total[0]
+
+
+def best_time(fn, repeats: int) -> float:
+    """Best wall time of ``repeats`` calls (after one warm-up)."""
+    fn()
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def machine_conv_flops_per_s(device: torch.device, repeats: int) -> float:
+    """Measured FLOP/s of a large 3x3 conv (256 -> 256 on 8 x 256 x 32 x 32), channels-last, float32."""
+    conv = nn.Conv2d(256, 256, 3, padding=1, bias=False).to(device, memory_format=torch.channels_last).eval()
+    x = torch.randn(8, 256, 32, 32, device=device).contiguous(memory_format=torch.channels_last)
+    flops = conv_flops(conv, x)
+
+    def run():
+        with torch.inference_mode():
+            conv(x)
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+
+    return flops / best_time(run, repeats)
+
+
+def build(name: str, device: str, random_weights: bool):
+    """The tracker, or ``(None, reason)`` when it cannot be built here."""
+    overrides = {"device": device}
+    cls = tracker_class(load_config(name)["type"])
+    if random_weights and "allow_random_weights" in inspect.signature(cls).parameters:
+        overrides["allow_random_weights"] = True
+    try:
+        return build_tracker(name, **overrides), None
+    except (FileNotFoundError, RuntimeError, ValueError) as e:
+        return None, str(e).splitlines()[0]
+
+
+def backbone_step(tracker, frame, repeats: int):
+    """FLOPs and best time of the backbone alone on the S scale crops of one frame."""
+    x = tracker._patches(frame, tracker.base_x * tracker.scales, 0.0, tracker.instance_size)
+    x = x.contiguous(memory_format=torch.channels_last)
+    flops = conv_flops(tracker.backbone, x)
+
+    def run():
+        with torch.inference_mode():
+            tracker.backbone(x)
+        if tracker.device.type == "cuda":
+            torch.cuda.synchronize()
+
+    features = tracker.backbone(x)
+    bank = tracker.bank
+    searched = len(tracker._candidate_rotations())
+    corr = 2 * features.shape[0] * searched * bank[0].numel() * (features.shape[-1] - bank.shape[-1] + 1) ** 2
+    return flops, corr, best_time(run, repeats)
+
+
+def benchmark(names, device: str, num_frames: int, repeats: int, random_weights: bool) -> dict:
+    """Every tracker on the same clip; the conv peak is measured before and after (the best counts)."""
+    frames, boxes = synthetic_clip(num_frames)
+    torch_device = resolve_device(device)
+    peak = machine_conv_flops_per_s(torch_device, repeats)
+    report = {"device": str(torch_device), "threads": torch.get_num_threads(), "frames": num_frames,
+              "trackers": {}, "skipped": {}}
+    for name in tqdm(names, desc="trackers"):
+        tracker, reason = build(name, device, random_weights)
+        if tracker is None:
+            report["skipped"][name] = reason
+            continue
+        _, times = tracker.track(frames, boxes[0])
+        # fps as the protocol defines it; the best update is compared with the best conv (both best-of)
+        row = {"fps": len(frames) / times.sum(), "update_median_ms": 1e3 * float(np.median(times[1:])),
+               "update_best_ms": 1e3 * float(times[1:].min())}
+        if hasattr(tracker, "backbone"):
+            flops, corr, step = backbone_step(tracker, frames[0], repeats)
+            row.update({"backbone_gflop_per_frame": flops / 1e9, "correlation_gflop_per_frame": corr / 1e9,
+                        "backbone_step_ms": 1e3 * step})
+        report["trackers"][name] = row
+    peak = max(peak, machine_conv_flops_per_s(torch_device, repeats))
+    report["conv_peak_gflops"] = peak / 1e9
+    for row in report["trackers"].values():
+        if "backbone_step_ms" in row:
+            flop = row["backbone_gflop_per_frame"] * 1e9
+            row["backbone_share_of_peak"] = flop / (row["backbone_step_ms"] / 1e3) / peak
+            row["update_share_of_peak"] = (flop + row["correlation_gflop_per_frame"] * 1e9) / (row["update_best_ms"] / 1e3) / peak
+    return report
+
+
+def markdown(report: dict) -> str:
+    cols = ["fps", "update_median_ms", "update_best_ms", "backbone_gflop_per_frame", "backbone_step_ms", "backbone_share_of_peak", "update_share_of_peak"]
+    lines = [f"device {report['device']}, {report['threads']} threads, {report['frames']} frames; "
+             f"measured conv peak {report['conv_peak_gflops']:.1f} GFLOP/s", "",
+             "| tracker | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
+    for name, row in report["trackers"].items():
+        cells = [f"{row[c]:.3g}" if c in row else "-" for c in cols]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    lines += [f"- skipped {name}: {why}" for name, why in report["skipped"].items()]
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--trackers", nargs="+", default=None, help="tracker names (default: every registered one)")
+    parser.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda"])
+    parser.add_argument("--frames", type=int, default=30)
+    parser.add_argument("--repeats", type=int, default=10, help="best of N for the conv peak and the backbone step")
+    parser.add_argument("--random-weights", action="store_true", help="time trackers whose weights are not trained yet")
+    parser.add_argument("--out", default=None, help="write the results as JSON here")
+    args = parser.parse_args()
+    report = benchmark(args.trackers or available_trackers(), args.device, args.frames, args.repeats, args.random_weights)
+    print(markdown(report))
+    if args.out:
+        with open(args.out, "w") as f:
+            json.dump(report, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()
