@@ -60,7 +60,8 @@ def worker(rank, world_size, port, out_dir):
     result = train_tracker(CONFIG, [StillImagePairSource(images())], os.path.join(out_dir, "run"), epochs=1,
                            batch_size=1, device="cpu", workers=0, progress=False,
                            export=os.path.join(out_dir, "run", "export.pt"))
-    params = torch.cat([t.flatten() for t in result["model"].state_dict().values()]).float()
+    # parameters (BatchNorm running statistics are per process until DDP broadcasts rank 0's)
+    params = torch.cat([p.detach().flatten() for p in result["model"].parameters()])
     synced = [torch.zeros_like(params) for _ in range(world_size)]
     dist.all_gather(synced, params)
     assert result["step"] == 2 and torch.equal(synced[0], synced[1])  # replicas stay identical

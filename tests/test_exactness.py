@@ -71,3 +71,18 @@ def test_padding_dilation_and_small_sizes():
     assert exactness_report(pool, (10, 14), in_channels=1).layers[1].remainder == (0, 0)
     assert exactness_report(pool, (10, 11), in_channels=1).first_break == "0"
     assert exact_sizes(nn.Conv2d(1, 1, 11, stride=2), range(1, 16)) == [11, 13, 15]  # < 11 cannot run
+
+
+def test_check_tool_prints_the_table_and_verdict(capsys, tmp_path, alexnet):
+    from tools.check_equivariance import main
+    checkpoint = tmp_path / "alexnet.pth"
+    torch.save({"model": alexnet.state_dict()}, checkpoint)
+    main(["--backbone", "alexnet", "--size", "128", "--checkpoint", str(checkpoint)])
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[-1] == "not exact: first break at features.0"
+    first = lines[2].split()
+    assert first[:6] == ["features.0", "Conv2d", "128", "2", "1", "NO"] and float(first[6]) > 1e-3
+    main(["--backbone", "alexnet", "--size", "127"])
+    assert capsys.readouterr().out.strip().splitlines()[-1] == "exact"
+    with pytest.raises(SystemExit, match="does not exist"):
+        main(["--backbone", "alexnet", "--size", "127", "--checkpoint", "no/such/file.pth"])

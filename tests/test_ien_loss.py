@@ -111,3 +111,20 @@ def test_hooks_are_removed_and_bad_layers_are_named():
         net(torch.randn(3, 3, SIZE, SIZE))
         with pytest.raises(ValueError, match="cat"):
             ien.loss(cyclic(4).sample(3))
+
+
+def test_taps_a_torchvision_resnet_by_name_with_a_hetero_spec():
+    torchvision = pytest.importorskip("torchvision")
+    from ientrack.equivariance.pooling import hetero_widths
+    net = torchvision.models.resnet18(weights=None, num_classes=3)
+    net.conv1 = nn.Conv2d(3, 45, 7, 2, 3, bias=False)  # a hetero stem: 3 x (R8 + R4 + R2 + R1)
+    net.bn1 = nn.BatchNorm2d(45)
+    net.layer1[0].conv1 = nn.Conv2d(45, 64, 3, padding=1, bias=False)
+    net.layer1[0].downsample = nn.Conv2d(45, 64, 1, bias=False)
+    specs = {"relu": hetero_widths(64), "layer4": FieldSpec.homogeneous(512, 8)}
+    with IENLoss(net, specs, dihedral(4)) as ien:
+        total, task, equiv = ien_step(net, ien, torch.randn(2, 3, 65, 65), torch.tensor([0, 2]),
+                                      nn.functional.cross_entropy)
+        assert ien.features["relu"].shape == (4, 45, 33, 33) and equiv > 0
+    total.backward()
+    assert net.conv1.weight.grad.abs().sum() > 0

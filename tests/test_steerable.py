@@ -51,6 +51,10 @@ def test_per_layer_errors_with_group_pooling(c4_net):
     assert all(e < 1e-5 for _, e in errors)
     unpooled = equivariance_errors(c4_net, x, cyclic(4))  # channels permute: not equal without pooling
     assert all(e > 0.1 for _, e in unpooled)
+    named = equivariance_errors(c4_net, x, cyclic(4), specs=c4_net.field_specs(), layers=["blocks.5"])
+    assert named[0][0] == "blocks.5" and named[0][1] < 1e-5 and len(named) == 1
+    with pytest.raises(KeyError, match="nothing"):
+        equivariance_errors(c4_net, x, layers=["nothing"])
 
 
 def test_export_matches_and_leaves_no_e2cnn(c4_net):

@@ -28,8 +28,8 @@ def photo_source():
                                  skimage.data.rocket()])
 
 
-def photo_batch(n=2, seed=0):
-    pairs = TrainingPairs([photo_source()], seed=seed)
+def photo_batch(n=2, instance_size=255):
+    pairs = TrainingPairs([photo_source()], instance_size=instance_size, seed=0)
     z, x = zip(*(pairs[i] for i in range(n)))
     return torch.stack(z), torch.stack(x)
 
@@ -77,16 +77,15 @@ def test_training_lowers_the_loss_on_a_fixed_batch_of_photos():
 
 def test_training_state_round_trips(tmp_path):
     torch.manual_seed(0)
-    z, x = photo_batch(2)
-    nets = [build_siamese_net(CONFIG).train() for _ in range(2)]
+    z, x = photo_batch(2, LOOP_CONFIG["instance_size"])
+    nets = [build_siamese_net(LOOP_CONFIG).train() for _ in range(2)]
     optimizers = [sgd(n) for n in nets]
     schedulers = [torch.optim.lr_scheduler.ExponentialLR(o, 0.5) for o in optimizers]
     scalers = [no_scaler(), no_scaler()]
-    loss_fn = BalancedLoss(17, 8)
-    for _ in range(2):
-        train_step(nets[0], loss_fn, optimizers[0], scalers[0], z, x, amp=False)
+    loss_fn = BalancedLoss(9, 8)
+    train_step(nets[0], loss_fn, optimizers[0], scalers[0], z, x, amp=False)
     schedulers[0].step()
-    progress = {"epoch": 1, "epoch_step": 0, "step": 2}
+    progress = {"epoch": 1, "epoch_step": 0, "step": 1}
     save_training_state(tmp_path / "last.pt", nets[0], optimizers[0], schedulers[0], scalers[0], progress)
     assert load_training_state(tmp_path / "last.pt", nets[1], optimizers[1], schedulers[1], scalers[1]) == progress
     assert schedulers[1].get_last_lr() == schedulers[0].get_last_lr() == [0.005]

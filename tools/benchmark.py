@@ -5,8 +5,9 @@ Measures, in one run:
 - the backbone's FLOPs per frame (conv multiply-adds counted with hooks on the S scale crops, plus the
   correlation with the template bank; the template is computed once at init and excluded);
 - this machine's convolution throughput (a 3x3 conv 256->256 on 8x256x32x32, channels-last, same torch
-  and threads, best of N) and the ratio of the tracker's achieved FLOP/s to it, for the backbone step
-  alone and for the whole update (best frame), both best-of because the machine may be shared.
+  and threads) and the ratio of the tracker's achieved FLOP/s to it, for the backbone step alone and for
+  the whole update. The conv, the step and the update are timed back to back in rounds and the ratio is
+  the median over rounds, so that load from other processes on a shared machine hits both sides alike.
 
     python tools/benchmark.py --device cpu --out benchmark.json [--trackers siamfc opencv_mil] [--random-weights]
 """
@@ -54,30 +55,25 @@ def conv_flops(module: nn.Module, inputs: torch.Tensor) -> int:
     return total[0]
 
 
-def best_time(fn, repeats: int) -> float:
-    """Best wall time of ``repeats`` calls (after one warm-up)."""
-    fn()
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
-def machine_conv_flops_per_s(device: torch.device, repeats: int) -> float:
-    """Measured FLOP/s of a large 3x3 conv (256 -> 256 on 8 x 256 x 32 x 32), channels-last, float32."""
-    conv = nn.Conv2d(256, 256, 3, padding=1, bias=False).to(device, memory_format=torch.channels_last).eval()
-    x = torch.randn(8, 256, 32, 32, device=device).contiguous(memory_format=torch.channels_last)
-    flops = conv_flops(conv, x)
+def timer(fn, device: torch.device):
+    """A callable that runs ``fn`` once (inference mode, synchronised on CUDA) and returns its seconds."""
 
     def run():
+        start = time.perf_counter()
         with torch.inference_mode():
-            conv(x)
+            fn()
         if device.type == "cuda":
             torch.cuda.synchronize()
+        return time.perf_counter() - start
 
-    return flops / best_time(run, repeats)
+    return run
+
+
+def conv_probe(device: torch.device):
+    """FLOPs and timer of the reference conv: 3x3, 256 -> 256, on 8 x 256 x 32 x 32, channels-last, float32."""
+    conv = nn.Conv2d(256, 256, 3, padding=1, bias=False).to(device, memory_format=torch.channels_last).eval()
+    x = torch.randn(8, 256, 32, 32, device=device).contiguous(memory_format=torch.channels_last)
+    return conv_flops(conv, x), timer(lambda: conv(x), device)
 
 
 def build(name: str, device: str, random_weights: bool):
@@ -92,30 +88,40 @@ def build(name: str, device: str, random_weights: bool):
         return None, str(e).splitlines()[0]
 
 
-def backbone_step(tracker, frame, repeats: int):
-    """FLOPs and best time of the backbone alone on the S scale crops of one frame."""
-    x = tracker._patches(frame, tracker.base_x * tracker.scales, 0.0, tracker.instance_size)
+def siamese_probes(tracker, frame):
+    """Backbone FLOPs of one frame (S scale crops), correlation FLOPs, and timers of the backbone step
+    alone and of the whole ``update``."""
+    x = tracker._patches(frame, tracker.base_x * tracker.scale * tracker.scales, 0.0, tracker.instance_size)
     x = x.contiguous(memory_format=torch.channels_last)
     flops = conv_flops(tracker.backbone, x)
-
-    def run():
-        with torch.inference_mode():
-            tracker.backbone(x)
-        if tracker.device.type == "cuda":
-            torch.cuda.synchronize()
-
-    features = tracker.backbone(x)
-    bank = tracker.bank
+    with torch.inference_mode():
+        side = tracker.backbone(x).shape[-1] - tracker.bank.shape[-1] + 1
     searched = len(tracker._candidate_rotations())
-    corr = 2 * features.shape[0] * searched * bank[0].numel() * (features.shape[-1] - bank.shape[-1] + 1) ** 2
-    return flops, corr, best_time(run, repeats)
+    corr = 2 * x.shape[0] * searched * tracker.bank[0].numel() * side ** 2
+    return flops, corr, timer(lambda: tracker.backbone(x), tracker.device), timer(lambda: tracker.update(frame), tracker.device)
+
+
+def paired_shares(conv, step, update, flops: float, conv_flop: float, repeats: int) -> dict:
+    """Conv, backbone step and update timed back to back ``repeats`` times (after a warm-up), so that
+    load from other processes hits all three alike; shares of the conv's FLOP/s are medians over rounds."""
+    rounds = [(conv(), step(), update()) for _ in range(repeats + 1)][1:]
+    t_conv, t_step, t_update = (np.array(col) for col in zip(*rounds))
+    rate_conv = conv_flop / t_conv
+    return {
+        "backbone_step_ms": 1e3 * float(t_step.min()),
+        "update_best_ms": 1e3 * float(t_update.min()),
+        "backbone_share_of_peak": float(np.median(flops[0] / t_step / rate_conv)),
+        "update_share_of_peak": float(np.median(flops[1] / t_update / rate_conv)),
+        "paired_conv_gflops": float(np.median(rate_conv)) / 1e9,
+    }
 
 
 def benchmark(names, device: str, num_frames: int, repeats: int, random_weights: bool) -> dict:
-    """Every tracker on the same clip; the conv peak is measured before and after (the best counts)."""
+    """Every tracker on the same clip, and for Siamese trackers their paired share of the conv's FLOP/s."""
     frames, boxes = synthetic_clip(num_frames)
     torch_device = resolve_device(device)
-    peak = machine_conv_flops_per_s(torch_device, repeats)
+    conv_flop, conv = conv_probe(torch_device)
+    conv()  # warm-up
     report = {"device": str(torch_device), "threads": torch.get_num_threads(), "frames": num_frames,
               "trackers": {}, "skipped": {}}
     for name in tqdm(names, desc="trackers"):
@@ -124,28 +130,21 @@ def benchmark(names, device: str, num_frames: int, repeats: int, random_weights:
             report["skipped"][name] = reason
             continue
         _, times = tracker.track(frames, boxes[0])
-        # fps as the protocol defines it; the best update is compared with the best conv (both best-of)
-        row = {"fps": len(frames) / times.sum(), "update_median_ms": 1e3 * float(np.median(times[1:])),
-               "update_best_ms": 1e3 * float(times[1:].min())}
+        row = {"fps": len(frames) / times.sum(), "update_median_ms": 1e3 * float(np.median(times[1:]))}
         if hasattr(tracker, "backbone"):
-            flops, corr, step = backbone_step(tracker, frames[0], repeats)
-            row.update({"backbone_gflop_per_frame": flops / 1e9, "correlation_gflop_per_frame": corr / 1e9,
-                        "backbone_step_ms": 1e3 * step})
+            flops, corr, step, update = siamese_probes(tracker, frames[-1])
+            row.update({"backbone_gflop_per_frame": flops / 1e9, "correlation_gflop_per_frame": corr / 1e9})
+            row.update(paired_shares(conv, step, update, (flops, flops + corr), conv_flop, repeats))
         report["trackers"][name] = row
-    peak = max(peak, machine_conv_flops_per_s(torch_device, repeats))
-    report["conv_peak_gflops"] = peak / 1e9
-    for row in report["trackers"].values():
-        if "backbone_step_ms" in row:
-            flop = row["backbone_gflop_per_frame"] * 1e9
-            row["backbone_share_of_peak"] = flop / (row["backbone_step_ms"] / 1e3) / peak
-            row["update_share_of_peak"] = (flop + row["correlation_gflop_per_frame"] * 1e9) / (row["update_best_ms"] / 1e3) / peak
+    report["conv_peak_gflops"] = conv_flop / min(conv() for _ in range(repeats)) / 1e9
     return report
 
 
 def markdown(report: dict) -> str:
-    cols = ["fps", "update_median_ms", "update_best_ms", "backbone_gflop_per_frame", "backbone_step_ms", "backbone_share_of_peak", "update_share_of_peak"]
+    cols = ["fps", "update_median_ms", "update_best_ms", "backbone_gflop_per_frame", "backbone_step_ms",
+            "paired_conv_gflops", "backbone_share_of_peak", "update_share_of_peak"]
     lines = [f"device {report['device']}, {report['threads']} threads, {report['frames']} frames; "
-             f"measured conv peak {report['conv_peak_gflops']:.1f} GFLOP/s", "",
+             f"reference conv best {report['conv_peak_gflops']:.1f} GFLOP/s; shares: median over paired rounds", "",
              "| tracker | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
     for name, row in report["trackers"].items():
         cells = [f"{row[c]:.3g}" if c in row else "-" for c in cols]
@@ -159,7 +158,7 @@ def main():
     parser.add_argument("--trackers", nargs="+", default=None, help="tracker names (default: every registered one)")
     parser.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda"])
     parser.add_argument("--frames", type=int, default=30)
-    parser.add_argument("--repeats", type=int, default=10, help="best of N for the conv peak and the backbone step")
+    parser.add_argument("--repeats", type=int, default=10, help="paired timing rounds (conv, backbone step, update)")
     parser.add_argument("--random-weights", action="store_true", help="time trackers whose weights are not trained yet")
     parser.add_argument("--out", default=None, help="write the results as JSON here")
     args = parser.parse_args()

@@ -52,8 +52,9 @@ def main(argv=None):
     except OPEError as error:
         sys.exit(f"test.py: {error}")
     if table:
+        dataset = next(iter(report.values()))["dataset"]
         print(table)
-        print(f"\nreports and plots: {args.report_dir}/{args.dataset if args.harness == 'got10k' else ''}")
+        print(f"\nscores, plots and per-attribute plots: {args.report_dir}/{dataset}/")
     elif report:
         print(report)
 

@@ -180,10 +180,17 @@ def _chw(patch: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(patch.transpose(2, 0, 1)))
 
 
-def pair_sources(datasets=(), image_folders=(), max_gap: int = 100) -> list:
-    """Pair sources from sequence datasets (:class:`SequencePairSource`) and image folders searched
-    recursively (:class:`StillImagePairSource`); at least one of the two must be given."""
-    sources = [SequencePairSource(ds, max_gap=max_gap) for ds in datasets]
+def pair_sources(datasets=(), image_folders=(), data_root=None, max_gap: int = 100) -> list:
+    """Pair sources from sequence datasets (:class:`SequencePairSource`; a name such as ``GOT10k-train``
+    is loaded with :func:`ientrack.data.registry.load_dataset` from ``data_root``) and image folders
+    searched recursively (:class:`StillImagePairSource`); at least one of the two must be given."""
+    sources = []
+    for dataset in datasets:
+        if isinstance(dataset, str):
+            from ientrack.data.registry import load_dataset  # the loaders, only when a name is given
+
+            dataset = load_dataset(dataset, data_root)
+        sources.append(SequencePairSource(dataset, max_gap=max_gap))
     if image_folders:
         sources.append(StillImagePairSource(find_images(image_folders)))
     if not sources:

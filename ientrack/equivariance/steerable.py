@@ -7,6 +7,7 @@ returns plain tensors. :func:`export_to_torch` turns it (or any exportable e2cnn
 Exactly equivariant to 90-degree rotations only at input sizes that :mod:`.exactness` calls exact.
 """
 import copy
+import warnings
 
 import torch
 import torch.nn as nn
@@ -77,8 +78,10 @@ def steerable_cnn(channels=(16, 32), kernel_sizes=(5, 3), strides=(2, 2), paddin
     current, modules = in_type, []
     for width, kernel, stride, pad in zip(channels, kernel_sizes, strides, paddings):
         out_type = enn.FieldType(space, (width // group.order) * [space.regular_repr])
-        modules += [enn.R2Conv(current, out_type, kernel, padding=pad, stride=stride),
-                    enn.InnerBatchNorm(out_type), enn.ReLU(out_type)]
+        with warnings.catch_warnings():  # e2cnn's basis expansion indexes with uint8 masks (deprecated)
+            warnings.filterwarnings("ignore", message="indexing with dtype torch.uint8")
+            conv = enn.R2Conv(current, out_type, kernel, padding=pad, stride=stride)
+        modules += [conv, enn.InnerBatchNorm(out_type), enn.ReLU(out_type)]
         current = out_type
     fields = channels[-1] // group.order
     head = (nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(fields, num_classes))

@@ -72,3 +72,17 @@ def _run_got10k(names, dataset, dataset_root, results_dir, report_dir, overrides
     for name in names:
         reports.update(run_got10k_harness(TrackerSpec(name, overrides), dataset, root, results_dir, report_dir))
     return reports, None
+
+
+def score_results(dataset, trackers=None, dataset_root=None, allow_partial=False, results_dir="results",
+                  report_dir="reports"):
+    """Score results already on disk (ours or another toolkit's in the same layout) for ``trackers``
+    (default: every tracker folder under ``<results_dir>/<dataset>/``). Returns ``(report, markdown)``."""
+    data = load_dataset(dataset, dataset_root, allow_partial=allow_partial)
+    folder = Path(results_dir) / data.name
+    if not trackers:
+        trackers = sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
+    if not trackers:
+        raise FileNotFoundError(f"no tracker results under {folder}: run tools/test.py first, or pass --results-dir")
+    report = evaluate(data, trackers, results_dir, report_dir)
+    return report, markdown_table(report)

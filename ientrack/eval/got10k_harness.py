@@ -19,10 +19,9 @@ from got10k.experiments import ExperimentGOT10k, ExperimentOTB
 
 from ientrack.eval.tracker_spec import make_tracker
 
-# our dataset names -> the toolkit's OTB versions
-OTB_VERSIONS = {"OTB100": "tb100", "OTB2015": 2015, "OTB2013": 2013, "OTB50": "tb50", "TB100": "tb100",
-                "TB50": "tb50"}
-GOT10K_SUBSETS = {"GOT10k-val": "val", "GOT10k-test": "test", "GOT-10k": "val"}
+# our dataset names (as ``ientrack.data.registry.load_dataset`` names them) -> the toolkit's OTB versions
+OTB_VERSIONS = {"OTB100": "tb100", "OTB2015": 2015, "OTB2013": 2013, "OTB50": "tb50"}
+GOT10K_SUBSETS = {"GOT10k-val": "val", "GOT10k-test": "test"}
 
 
 @contextmanager
@@ -53,7 +52,9 @@ def _keep_present_got10k(dataset) -> None:
 
 def make_experiment(dataset_name: str, root, results_dir, report_dir):
     """The toolkit's experiment for ``dataset_name`` (a key of :data:`OTB_VERSIONS` or
-    :data:`GOT10K_SUBSETS`) on the sequences present under ``root``, never downloading."""
+    :data:`GOT10K_SUBSETS`, any case) on the sequences present under ``root``, never downloading."""
+    known = {name.lower(): name for name in list(OTB_VERSIONS) + list(GOT10K_SUBSETS)}
+    dataset_name = known.get(str(dataset_name).lower(), dataset_name)
     if dataset_name in OTB_VERSIONS:
         if not os.path.isdir(root) or not os.listdir(root):
             raise FileNotFoundError(f"{dataset_name}: no OTB sequences under {root}")

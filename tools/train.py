@@ -1,0 +1,52 @@
+#!/usr/bin/env python
+"""Train a Siamese tracker's network on pairs from videos and/or still images.
+
+  python tools/train.py --tracker siamfc --data GOT10k-train                      # the reference run
+  torchrun --nproc_per_node 4 tools/train.py --tracker siamfc --data GOT10k-train # 4 GPUs (or machines)
+  python tools/train.py --tracker siamfc --image-folder photos/ --max-steps 3 --device cpu   # a smoke run
+
+Training resumes from OUT/last.pt unless --no-resume; the trained weights go to the file the tracker
+config's ``weights`` names (or --export). A run stopped by --max-steps exports to OUT/weights.pt instead.
+"""
+import argparse
+import sys
+
+from ientrack.data.pairs import pair_sources
+from ientrack.train.tracker_trainer import train_tracker
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tracker", default="siamfc", help="tracker name in the zoo (trackers/<name>.yaml)")
+    parser.add_argument("--config", default=None, help="tracker YAML path (replaces --tracker)")
+    parser.add_argument("--data", action="append", default=[], help="sequence dataset name, e.g. GOT10k-train (repeatable)")
+    parser.add_argument("--data-root", default=None, help="root folder of --data (default: datasets/paths.yaml)")
+    parser.add_argument("--image-folder", action="append", default=[], help="folder of still images (repeatable)")
+    parser.add_argument("--epochs", type=int, default=None, help="default: the config's train section, else 50")
+    parser.add_argument("--batch-size", type=int, default=None, help="per process; default 8")
+    parser.add_argument("--lr", type=float, nargs=2, default=None, metavar=("START", "END"),
+                        help="log-spaced learning rates of the first and last epoch (default 1e-2 1e-5)")
+    parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    parser.add_argument("--out", default="runs/siamfc", help="folder of last.pt (the resumable state)")
+    parser.add_argument("--max-steps", type=int, default=None, help="stop after this many steps (smoke runs)")
+    parser.add_argument("--workers", type=int, default=None, help="data loading processes per training process")
+    parser.add_argument("--resume", action=argparse.BooleanOptionalAction, default=True, help="continue from OUT/last.pt")
+    parser.add_argument("--amp", action=argparse.BooleanOptionalAction, default=None, help="mixed precision (default: on CUDA)")
+    parser.add_argument("--export", default=None, help="where to write the trained weights (default: the config's weights)")
+    parser.add_argument("--pretrained", default=None, help="initial backbone weights, e.g. from tools/train_cls.py")
+    parser.add_argument("--rotate", action=argparse.BooleanOptionalAction, default=None,
+                        help="turn search crops by random angles (rotation-equivariant trackers)")
+    parser.add_argument("--seed", type=int, default=None)
+    args = parser.parse_args(argv)
+    if not args.data and not args.image_folder:
+        parser.error("give training data: --data GOT10k-train and/or --image-folder DIR")
+    data = pair_sources(args.data, args.image_folder, data_root=args.data_root)
+    result = train_tracker(args.config or args.tracker, data, args.out, epochs=args.epochs, batch_size=args.batch_size,
+                           lr=args.lr, device=args.device, resume=args.resume, amp=args.amp, workers=args.workers,
+                           max_steps=args.max_steps, export=args.export, pretrained=args.pretrained,
+                           seed=args.seed, rotate=args.rotate)
+    return 0 if result["step"] > 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
