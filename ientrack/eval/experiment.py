@@ -4,7 +4,7 @@ from pathlib import Path
 
 from ientrack.data.registry import load_dataset
 from ientrack.eval.report import evaluate, markdown_table
-from ientrack.eval.runner import run_ope
+from ientrack.eval.runner import OPEError, run_ope
 from ientrack.eval.tracker_spec import TrackerSpec, spec_name
 
 
@@ -39,15 +39,20 @@ def run_test(trackers, dataset="Builtin", dataset_root=None, allow_partial=False
     if harness != "ientrack":
         raise ValueError(f"--harness must be 'ientrack' or 'got10k', not {harness!r}")
     data = load_dataset(dataset, dataset_root, allow_partial=allow_partial)
-    tracker_names = []
+    tracker_names, failure = [], None
     for name in names:
         spec = TrackerSpec(name, overrides)
         tracker_name = spec_name(spec)
         vis_fn = _recorder(vis, Path(results_dir) / data.name / tracker_name / "videos")
-        run_ope(spec, data, results_dir, overwrite=overwrite, num_workers=num_workers, progress=progress,
-                vis_fn=vis_fn)
+        try:
+            run_ope(spec, data, results_dir, overwrite=overwrite, num_workers=num_workers, progress=progress,
+                    vis_fn=vis_fn)
+        except OPEError as error:  # keep going: the other trackers' and ranks' work is still wanted
+            failure = failure or error
         tracker_names.append(tracker_name)
     _wait_for_all_ranks()
+    if failure is not None:
+        raise failure
     if not _is_main_rank():
         return None, None
     report = evaluate(data, tracker_names, results_dir, report_dir)
