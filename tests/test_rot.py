@@ -175,9 +175,21 @@ def test_missing_boxes_carry_the_last_valid_centre_and_stay_invalid():
     assert rotated.frame(3)[31, 41, 0] == 255
 
 
+def test_a_sequence_with_only_its_first_box_turns_about_it():
+    def draw(image):
+        image[30, 40] = 255
+    seq = _blank_sequence([[30, 20, 21, 21]] * 3, draw=draw)
+    seq.gt = None  # GOT-10k test: only init_box is public
+    rotated = rotate_sequence(seq, omega=50.0)
+    assert rotated.gt is None and rotated.polygons is None and np.array_equal(rotated.init_box, [30, 20, 21, 21])
+    assert rotated.frame(2)[30, 40, 0] == 255 and rotated.angles[2] == 100.0
+
+
 def test_bad_omega_and_boxless_sequences_are_refused():
     seq = _blank_sequence([[np.nan] * 4] * 3)
     with pytest.raises(ValueError, match="no valid ground-truth box"):
         rotate_sequence(seq)
     with pytest.raises(ValueError, match="omega"):
         rotate_dataset(Dataset("x", []), omega=float("nan"))
+    with pytest.raises(ValueError, match="'fast'"):
+        rotate_dataset(Dataset("x", []), omega="fast")

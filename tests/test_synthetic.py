@@ -17,6 +17,12 @@ from ientrack.geometry import polygon_to_box, wrap_angle
 SMALL = dict(num_sequences=len(PRESETS), num_frames=10, frame_size=(160, 120), progress=False)
 
 
+def synthetic_folder_name(**config):
+    """The cache folder name of the small test configuration."""
+    small = {k: v for k, v in SMALL.items() if k != "progress"}
+    return "builtin-" + synthetic.cache_key(synthetic.builtin_config(**dict(small, seed=0, **config)))
+
+
 def _files(folder):
     """Relative path -> bytes of every file under ``folder``."""
     out = {}
@@ -99,8 +105,12 @@ def test_an_interrupted_generation_leaves_no_cache(tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         load_builtin(str(tmp_path), **SMALL)
     assert os.listdir(tmp_path) == []
+    killed = tmp_path / f".{synthetic_folder_name()}-killed"  # what a SIGKILL leaves behind
+    killed.mkdir()
+    os.utime(killed, (0, 0))
     monkeypatch.setattr(synthetic, "render_frame", render_frame)
     assert len(load_builtin(str(tmp_path), **SMALL)) == len(PRESETS)
+    assert os.listdir(tmp_path) == [synthetic_folder_name()]  # the stale temporary folder was removed
 
 
 def test_files_hold_the_rendered_frames_and_consistent_ground_truth(tmp_path):

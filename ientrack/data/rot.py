@@ -106,14 +106,14 @@ def rotate_sequence(seq: Sequence, omega: float = DEFAULT_OMEGA) -> Sequence:
     valid = valid_boxes(boxes)
     if seq.gt is None:
         polygons, gt = None, None
-    elif seq.polygons is not None:
-        polygons = rotate_polygons(seq.polygons[:n], matrices, offset)
-        polygons[~np.isfinite(polygons).all(axis=1)] = np.nan
-        gt = polygon_to_box(polygons)
     else:
-        file_centers = box_center(boxes)
-        polygons = rotated_rect_polygon(file_centers, boxes[:, 2:4], thetas)
-        gt = envelope_box(file_centers, boxes[:, 2:4], thetas)
+        if seq.polygons is not None:
+            polygons = rotate_polygons(seq.polygons[:n], matrices, offset)
+            gt = polygon_to_box(polygons)
+        else:
+            file_centers = box_center(boxes)
+            polygons = rotated_rect_polygon(file_centers, boxes[:, 2:4], thetas)
+            gt = envelope_box(file_centers, boxes[:, 2:4], thetas)
         polygons[~valid] = np.nan
         gt[~valid] = np.nan
     angles = thetas if seq.angles is None else np.asarray(seq.angles, dtype=np.float64)[:n] + thetas
@@ -125,6 +125,10 @@ def rotate_sequence(seq: Sequence, omega: float = DEFAULT_OMEGA) -> Sequence:
 
 def rotate_dataset(dataset: Dataset, omega: float = DEFAULT_OMEGA) -> Dataset:
     """``dataset`` under the Rot protocol, named ``Rot-<name>`` (``Rot<omega>-<name>`` when omega != 2)."""
-    if not isinstance(omega, (int, float)) or not math.isfinite(omega):
+    try:
+        degrees = float(omega)
+    except (TypeError, ValueError):
+        degrees = math.nan
+    if not math.isfinite(degrees):
         raise ValueError(f"Rot protocol: omega must be a finite number of degrees per frame, got {omega!r}")
-    return Dataset(rot_dataset_name(dataset.name, omega), [rotate_sequence(s, float(omega)) for s in dataset])
+    return Dataset(rot_dataset_name(dataset.name, degrees), [rotate_sequence(s, degrees) for s in dataset])

@@ -18,6 +18,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from typing import Optional, Tuple
 
 import cv2
@@ -40,7 +41,8 @@ def default_cache_root() -> str:
     return os.environ.get(CACHE_ENV) or os.path.join(os.path.expanduser("~"), ".cache", "ientrack")
 
 
-def _config(num_sequences: int, num_frames: int, frame_size, seed: int) -> dict:
+def builtin_config(num_sequences: int, num_frames: int, frame_size, seed: int) -> dict:
+    """The validated configuration (plus generator version and JPEG quality) that defines a benchmark."""
     frame_size = tuple(int(v) for v in frame_size)
     if num_sequences < 1 or num_frames < 2 or len(frame_size) != 2 or min(frame_size) < 64:
         raise ValueError(f"built-in benchmark: need num_sequences >= 1, num_frames >= 2 and a frame_size (W, H) "
@@ -84,6 +86,15 @@ def generate_builtin(folder: str, config: dict, progress: bool = True):
         json.dump(manifest, f, indent=1)
 
 
+def _remove_stale_temporaries(root: str, prefix: str, max_age_s: float = 3600.0):
+    """Delete ``prefix*`` folders older than ``max_age_s`` left in ``root`` by a killed generation."""
+    now = time.time()
+    for name in os.listdir(root):
+        path = os.path.join(root, name)
+        if name.startswith(prefix) and os.path.isdir(path) and now - os.path.getmtime(path) > max_age_s:
+            shutil.rmtree(path, ignore_errors=True)
+
+
 def _read_sequence(folder: str, name: str, attributes, num_frames: int) -> Sequence:
     seq_dir = os.path.join(folder, name)
     frames = [os.path.join(seq_dir, "img", f"{t + 1:04d}.jpg") for t in range(num_frames)]
@@ -105,12 +116,14 @@ def load_builtin(cache_dir: Optional[str] = None, num_sequences: int = 8, num_fr
     ``cache_dir``: the cache root (default ``$IENTRACK_CACHE`` or ``~/.cache/ientrack``); the other
     arguments define the benchmark (8 sequences of 100 frames of 320 x 240 by default) and its cache key.
     """
-    config = _config(num_sequences, num_frames, frame_size, seed)
+    config = builtin_config(num_sequences, num_frames, frame_size, seed)
     root = cache_dir or default_cache_root()
     folder = os.path.join(root, f"builtin-{cache_key(config)}")
     if not os.path.isfile(os.path.join(folder, MANIFEST)):
         os.makedirs(root, exist_ok=True)
-        temporary = tempfile.mkdtemp(prefix=f".{os.path.basename(folder)}-", dir=root)
+        prefix = f".{os.path.basename(folder)}-"
+        _remove_stale_temporaries(root, prefix)
+        temporary = tempfile.mkdtemp(prefix=prefix, dir=root)
         try:
             generate_builtin(temporary, config, progress)
             os.chmod(temporary, 0o755)  # mkdtemp makes it private

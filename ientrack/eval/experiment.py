@@ -38,18 +38,17 @@ def run_test(trackers, dataset="Builtin", dataset_root=None, allow_partial=False
         return _run_got10k(names, dataset, dataset_root, results_dir, report_dir, overrides)
     if harness != "ientrack":
         raise ValueError(f"--harness must be 'ientrack' or 'got10k', not {harness!r}")
+    specs = [TrackerSpec(name, overrides) for name in names]
+    tracker_names = [spec_name(spec) for spec in specs]  # an unknown tracker fails before any work
     data = load_dataset(dataset, dataset_root, allow_partial=allow_partial)
-    tracker_names, failure = [], None
-    for name in names:
-        spec = TrackerSpec(name, overrides)
-        tracker_name = spec_name(spec)
+    failure = None
+    for spec, tracker_name in zip(specs, tracker_names):
         vis_fn = _recorder(vis, Path(results_dir) / data.name / tracker_name / "videos")
         try:
             run_ope(spec, data, results_dir, overwrite=overwrite, num_workers=num_workers, progress=progress,
                     vis_fn=vis_fn)
         except OPEError as error:  # keep going: the other trackers' and ranks' work is still wanted
             failure = failure or error
-        tracker_names.append(tracker_name)
     _wait_for_all_ranks()
     if failure is not None:
         raise failure

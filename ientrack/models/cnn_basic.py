@@ -16,7 +16,7 @@ block6     5       0        channel-group max pool (FieldSpec)
 then global average pooling and ``Linear(fields, 128) -> BatchNorm1d -> ELU -> Linear(128, classes)``.
 Base widths 128 / 192 / 256 / 256 / 384 / 512 give 10.88 M parameters with R4 fields (the lead's 10.9 M
 for the published homogeneous model); the published heterogeneous model (88 / 132 / 176 / 176 / 264 / 352,
-R4 : R2 : R1) is ``field_spec='hetero'`` with group R4 (5.14 M). A 28 x 28 input is exact
+R4 : R2 : R1) is ``field_spec="hetero"`` with group R4 (5.16 M). A 28 x 28 input is exact
 (24 -> 12 -> 6 -> 2 pixels, every 2 x 2 pool sees an even size); 29 is not.
 """
 from collections import OrderedDict

@@ -1,0 +1,98 @@
+"""The command lines end to end: tools/test.py (run, score, resume, --vis), tools/eval.py, tools/demo.py."""
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import shared_path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+
+import demo as demo_cli  # noqa: E402
+import eval as eval_cli  # noqa: E402
+import test as test_cli  # noqa: E402
+
+N_FRAMES = 12
+
+
+@pytest.fixture
+def small_benchmark(tmp_path):
+    """Two real OTB sequences cut to 12 frames, described by a pysot-style JSON file."""
+    annotations = {}
+    for name in ("Couple", "Crossing"):
+        source = shared_path("otb", name)
+        (tmp_path / "frames" / name).mkdir(parents=True)
+        names = [f"{i:04d}.jpg" for i in range(1, N_FRAMES + 1)]
+        for file in names:
+            shutil.copy(source / "img" / file, tmp_path / "frames" / name / file)
+        gt = np.loadtxt(source / "groundtruth_rect.txt", delimiter="\t")[:N_FRAMES]
+        annotations[name.lower()] = {"name": name, "img_names": [f"{name}/{f}" for f in names],
+                                     "gt_rect": gt.tolist(), "init_rect": gt[0].tolist(), "attr": ["SV"]}
+    path = tmp_path / "Small.json"
+    path.write_text(json.dumps(annotations))
+    return tmp_path, path
+
+
+def run_test_cli(tmp_path, json_path, *extra):
+    test_cli.main(["--tracker", "opencv_mil", "--dataset", str(json_path), "--dataset-root",
+                   str(tmp_path / "frames"), "--results-dir", str(tmp_path / "results"),
+                   "--report-dir", str(tmp_path / "reports"), "--no-progress", *extra])
+
+
+def test_test_py_tracks_scores_plots_and_resumes(small_benchmark, capsys):
+    tmp_path, json_path = small_benchmark
+    run_test_cli(tmp_path, json_path)
+    table = capsys.readouterr().out
+    assert "| opencv_mil |" in table and "Success AUC" in table
+    boxes = tmp_path / "results" / "Small" / "opencv_mil" / "Couple.txt"
+    assert np.loadtxt(boxes, delimiter=",").shape == (N_FRAMES, 4)
+    assert (tmp_path / "reports" / "Small" / "success_plot.png").is_file()
+    assert (tmp_path / "reports" / "Small" / "precision_plot.pdf").is_file()
+    performance = json.loads((tmp_path / "reports" / "Small" / "opencv_mil" / "performance.json").read_text())
+    assert performance["overall"]["n_sequences"] == 2
+
+    stamp = boxes.stat().st_mtime_ns
+    run_test_cli(tmp_path, json_path)  # finished sequences are skipped...
+    assert boxes.stat().st_mtime_ns == stamp
+    assert capsys.readouterr().out.splitlines()[2] == table.splitlines()[2]  # ...and score the same
+    run_test_cli(tmp_path, json_path, "--overwrite")  # ...unless told to rerun them
+    assert boxes.stat().st_mtime_ns != stamp
+
+
+def test_vis_writes_one_video_per_sequence(small_benchmark):
+    tmp_path, json_path = small_benchmark
+    run_test_cli(tmp_path, json_path, "--vis")
+    videos = sorted(p.name for p in (tmp_path / "results" / "Small" / "opencv_mil" / "videos").iterdir())
+    assert videos == ["Couple.mp4", "Crossing.mp4"]
+
+
+def test_eval_py_scores_results_on_disk_like_test_py(small_benchmark, capsys):
+    tmp_path, json_path = small_benchmark
+    run_test_cli(tmp_path, json_path)
+    from_test = capsys.readouterr().out.splitlines()[2]
+    eval_cli.main(["--dataset", str(json_path), "--dataset-root", str(tmp_path / "frames"),
+                   "--results-dir", str(tmp_path / "results"), "--report-dir", str(tmp_path / "reports2")])
+    assert capsys.readouterr().out.splitlines()[2] == from_test
+
+
+def test_clear_errors_for_unknown_tracker_dataset_and_missing_results(tmp_path):
+    with pytest.raises(SystemExit, match="unknown tracker 'no_such_tracker'"):
+        test_cli.main(["--tracker", "no_such_tracker", "--dataset", "OTB100", "--dataset-root", str(tmp_path)])
+    with pytest.raises(SystemExit, match="unknown dataset 'NoSuchSet'"):
+        test_cli.main(["--tracker", "opencv_mil", "--dataset", "NoSuchSet"])
+    with pytest.raises(SystemExit, match="OTB100 not found"):
+        test_cli.main(["--tracker", "opencv_mil", "--dataset", "OTB100", "--dataset-root", str(tmp_path / "none")])
+
+
+def test_demo_tracks_a_folder_of_frames_into_a_video(tmp_path):
+    frames = shared_path("otb", "Couple", "img")
+    out = tmp_path / "demo.mp4"
+    demo_cli.main(["--tracker", "opencv_mil", "--source", str(frames), "--box", "51,47,25,62",
+                   "--output", str(out), "--no-window", "--max-frames", "5"])
+    assert out.is_file() and out.stat().st_size > 0
+    with pytest.raises(SystemExit, match="no such video file"):
+        demo_cli.main(["--source", str(tmp_path / "missing.mp4"), "--box", "1,1,5,5", "--no-window"])
