@@ -51,8 +51,7 @@ def worker(rank, world_size, port, out_dir):
     net = DistributedDataParallel(model())
     z, x = batch()
     half = slice(rank * BATCH // 2, (rank + 1) * BATCH // 2)
-    loss = forward_backward(net, BalancedLoss(9, 8), z[half], x[half], torch.amp.GradScaler("cpu", enabled=False),
-                            amp=False)
+    loss = forward_backward(net, BalancedLoss(9, 8), z[half], x[half], torch.amp.GradScaler("cpu", enabled=False))
     mean_loss = all_reduce_mean(loss)
     if rank == 0:
         torch.save({"grads": gradients(net.module), "loss": mean_loss}, os.path.join(out_dir, "ddp.pt"))
@@ -78,7 +77,7 @@ def test_two_process_gradients_equal_one_process_on_the_whole_batch(tmp_path):
     mp.spawn(worker, args=(2, free_port(), str(tmp_path)), nprocs=2, join=True)
     net = model()
     z, x = batch()
-    loss = forward_backward(net, BalancedLoss(9, 8), z, x, torch.amp.GradScaler("cpu", enabled=False), amp=False)
+    loss = forward_backward(net, BalancedLoss(9, 8), z, x, torch.amp.GradScaler("cpu", enabled=False))
     ddp = torch.load(tmp_path / "ddp.pt", weights_only=True)
     torch.testing.assert_close(ddp["loss"], loss, rtol=1e-5, atol=1e-6)
     for name, grad in gradients(net).items():

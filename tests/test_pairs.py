@@ -15,6 +15,7 @@ from ientrack.data.pairs import (
     pair_sources,
 )
 from ientrack.data.sequence import Dataset, Sequence
+from ientrack.geometry import box_center
 
 H, W = 360, 480
 
@@ -187,3 +188,18 @@ def test_pairs_from_the_imagenet_samples():
     z, x = pairs[5]
     assert z.shape == (3, 127, 127) and x.shape == (3, 255, 255)
     assert z.float().std() > 5  # real image content, not the border colour
+
+
+def test_pairs_from_real_otb_sequences():
+    from ientrack.data.otb import load_otb
+
+    with pytest.warns(UserWarning):
+        dataset = load_otb(shared_path("otb"), "OTB100", allow_partial=True)
+    source, = pair_sources(datasets=[dataset])
+    assert len(source) == len(dataset)
+    view_z, view_x = source.views(0, np.random.default_rng(0))
+    centers = box_center(dataset[0].gt) - 1  # OTB files are 1-based; views are 0-based
+    assert np.isclose(centers, view_z.center).all(axis=1).any() and np.isclose(centers, view_x.center).all(axis=1).any()
+    pairs = TrainingPairs([source], seed=0)
+    z, x = pairs[0]
+    assert z.shape == (3, 127, 127) and x.shape == (3, 255, 255) and x.float().std() > 5

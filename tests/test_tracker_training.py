@@ -11,6 +11,7 @@ from ientrack.data.pairs import StillImagePairSource, TrainingPairs
 from ientrack.train.siamese_loss import BalancedLoss, siamfc_labels
 from ientrack.train.tracker_trainer import (
     TrainSettings,
+    amp_dtype,
     build_siamese_net,
     load_pretrained_backbone,
     load_training_state,
@@ -70,8 +71,7 @@ def test_training_lowers_the_loss_on_a_fixed_batch_of_photos():
     net = build_siamese_net(LOOP_CONFIG).train()
     z, x = photo_batch(2, LOOP_CONFIG["instance_size"])
     optimizer, loss_fn = sgd(net), BalancedLoss(9, 8)
-    losses = [train_step(net, loss_fn, optimizer, no_scaler(), z, x, amp=False).item() for _ in range(20)]
-    print("losses", np.round(losses, 3))
+    losses = [train_step(net, loss_fn, optimizer, no_scaler(), z, x).item() for _ in range(20)]
     assert losses[0] == pytest.approx(math.log(2), abs=0.05)  # out_scale 0.001: responses start near 0
     assert losses[-1] < 0.75 * losses[0]
 
@@ -84,7 +84,7 @@ def test_training_state_round_trips(tmp_path):
     schedulers = [torch.optim.lr_scheduler.ExponentialLR(o, 0.5) for o in optimizers]
     scalers = [no_scaler(), no_scaler()]
     loss_fn = BalancedLoss(9, 8)
-    train_step(nets[0], loss_fn, optimizers[0], scalers[0], z, x, amp=False)
+    train_step(nets[0], loss_fn, optimizers[0], scalers[0], z, x)
     schedulers[0].step()
     progress = {"epoch": 1, "epoch_step": 0, "step": 1}
     save_training_state(tmp_path / "last.pt", nets[0], optimizers[0], schedulers[0], scalers[0], progress)
@@ -96,7 +96,7 @@ def test_training_state_round_trips(tmp_path):
         assert torch.equal(a["momentum_buffer"], b["momentum_buffer"])
     # continuing from the restored state takes exactly the step the original takes
     for net, opt, scaler in zip(nets, optimizers, scalers):
-        train_step(net, loss_fn, opt, scaler, z, x, amp=False)
+        train_step(net, loss_fn, opt, scaler, z, x)
     for a, b in zip(nets[0].parameters(), nets[1].parameters()):
         assert torch.equal(a, b)
 
@@ -182,3 +182,9 @@ def test_pretrained_backbone_weights_are_loaded(tmp_path):
         load_pretrained_backbone(net, tmp_path / "other.pt")
     with pytest.raises(CheckpointError, match="missing.pt"):
         load_pretrained_backbone(net, tmp_path / "missing.pt")
+
+
+def test_mixed_precision_is_on_by_default_on_cuda_only():
+    assert amp_dtype(torch.device("cpu")) is None
+    assert amp_dtype(torch.device("cpu"), True) == torch.float16
+    assert amp_dtype(torch.device("cuda"), False) is None

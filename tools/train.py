@@ -20,7 +20,8 @@ def main(argv=None):
     parser.add_argument("--tracker", default="siamfc", help="tracker name in the zoo (trackers/<name>.yaml)")
     parser.add_argument("--config", default=None, help="tracker YAML path (replaces --tracker)")
     parser.add_argument("--data", action="append", default=[], help="sequence dataset name, e.g. GOT10k-train (repeatable)")
-    parser.add_argument("--data-root", default=None, help="root folder of --data (default: datasets/paths.yaml)")
+    parser.add_argument("--data-root", "--dataset-root", dest="data_root", default=None,
+                        help="root folder of --data (default: datasets/paths.yaml)")
     parser.add_argument("--image-folder", action="append", default=[], help="folder of still images (repeatable)")
     parser.add_argument("--epochs", type=int, default=None, help="default: the config's train section, else 50")
     parser.add_argument("--batch-size", type=int, default=None, help="per process; default 8")
@@ -40,7 +41,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if not args.data and not args.image_folder:
         parser.error("give training data: --data GOT10k-train and/or --image-folder DIR")
-    data = pair_sources(args.data, args.image_folder, data_root=args.data_root)
+    try:
+        data = pair_sources(args.data, args.image_folder, data_root=args.data_root)
+    except (OSError, ValueError) as e:  # a missing dataset or image folder: say which, no traceback
+        parser.error(str(e))
     result = train_tracker(args.config or args.tracker, data, args.out, epochs=args.epochs, batch_size=args.batch_size,
                            lr=args.lr, device=args.device, resume=args.resume, amp=args.amp, workers=args.workers,
                            max_steps=args.max_steps, export=args.export, pretrained=args.pretrained,

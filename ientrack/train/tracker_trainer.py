@@ -23,7 +23,7 @@ from ientrack.data.pairs import TrainingPairs
 from ientrack.models.heads import XCorrHead
 from ientrack.models.registry import build_backbone
 from ientrack.models.siamese import SiameseNet
-from ientrack.train.distributed import barrier, cleanup, init_distributed, print0, unwrap
+from ientrack.train.distributed import all_reduce_mean, barrier, cleanup, init_distributed, print0, unwrap
 from ientrack.train.siamese_loss import BalancedLoss
 
 LAST = "last.pt"
@@ -96,16 +96,29 @@ def load_pretrained_backbone(net: SiameseNet, path) -> None:
     net.backbone.load_state_dict(usable)
 
 
-def forward_backward(model, loss_fn, z: torch.Tensor, x: torch.Tensor, scaler, amp: bool) -> torch.Tensor:
-    """Loss of one batch of uint8 pairs and its (scaled) gradients accumulated into ``model``."""
-    with torch.autocast(device_type=z.device.type, dtype=torch.float16, enabled=amp):
+def amp_dtype(device: torch.device, enabled: Optional[bool] = None) -> Optional[torch.dtype]:
+    """The autocast type of mixed precision on ``device`` (``None``: full precision). By default on CUDA
+    only; bfloat16 where the GPU has it (no overflow of the raw cross-correlation, no loss scaling
+    needed), else float16 with a :class:`torch.amp.GradScaler`."""
+    if enabled is False or (enabled is None and device.type != "cuda"):
+        return None
+    if device.type == "cuda" and torch.cuda.is_bf16_supported():
+        return torch.bfloat16
+    return torch.float16
+
+
+def forward_backward(model, loss_fn, z: torch.Tensor, x: torch.Tensor, scaler,
+                     amp: Optional[torch.dtype] = None) -> torch.Tensor:
+    """Loss of one batch of uint8 pairs and its (scaled) gradients accumulated into ``model``;
+    ``amp``: the autocast type (``None``: full precision)."""
+    with torch.autocast(device_type=z.device.type, dtype=amp or torch.float32, enabled=amp is not None):
         responses = model(z.float(), x.float())
     loss = loss_fn(responses)
     scaler.scale(loss).backward()
     return loss.detach()
 
 
-def train_step(model, loss_fn, optimizer, scaler, z, x, amp: bool) -> torch.Tensor:
+def train_step(model, loss_fn, optimizer, scaler, z, x, amp: Optional[torch.dtype] = None) -> torch.Tensor:
     """One SGD step on a batch; returns the batch's loss (before the step)."""
     loss = forward_backward(model, loss_fn, z, x, scaler, amp)
     scaler.step(optimizer)
@@ -180,9 +193,9 @@ def train_tracker(config, data, out_dir, epochs: Optional[int] = None, batch_siz
 
     ``data``: a :class:`~ientrack.data.pairs.TrainingPairs` or a list of pair sources (see
     :func:`ientrack.data.pairs.pair_sources`). ``lr``: ``(start, end)`` of the log-spaced schedule.
-    ``amp``: mixed precision, by default on CUDA only. ``max_steps`` stops early (a smoke run); the
-    export then goes to ``out_dir/weights.pt`` unless ``export`` names a file, so that a partial run
-    never replaces a tracker's shipped weights. Under ``torchrun`` every process calls this function.
+    ``amp``: mixed precision (see :func:`amp_dtype`), by default on CUDA only. ``max_steps`` stops
+    early (a smoke run); the export then goes to ``out_dir/weights.pt`` unless ``export`` names a
+    file, so that a partial run never replaces a tracker's shipped weights. Under ``torchrun`` every process calls this function.
     Returns ``{"step", "epoch", "loss", "export", "model"}`` (the trained :class:`SiameseNet`; ``export``
     is ``None`` on ranks other than 0).
     """
@@ -213,22 +226,22 @@ def _train(config, dataset, out_dir, settings, ctx, resume, amp, max_steps, expo
     net.to(ctx.device)
     loss_fn = BalancedLoss(response_size(net, dataset.exemplar_size, dataset.instance_size),
                            net.backbone.total_stride, settings.r_pos, settings.r_neg).to(ctx.device)
-    model = net
-    if ctx.distributed:
-        if ctx.device.type == "cuda":
-            model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(net)
-        model = DistributedDataParallel(model, device_ids=[ctx.device.index] if ctx.device.type == "cuda" else None)
-    model.train()
-    amp = ctx.device.type == "cuda" if amp is None else amp
-    optimizer = torch.optim.SGD(model.parameters(), lr=settings.lr_start, momentum=settings.momentum,
+    if ctx.distributed and ctx.device.type == "cuda":
+        net = torch.nn.SyncBatchNorm.convert_sync_batchnorm(net)  # batch statistics over all GPUs
+    net.train()
+    amp = amp_dtype(ctx.device, amp)
+    optimizer = torch.optim.SGD(net.parameters(), lr=settings.lr_start, momentum=settings.momentum,
                                 weight_decay=settings.weight_decay)
     scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, settings.lr_gamma())
-    scaler = torch.amp.GradScaler(ctx.device.type, enabled=amp)
+    scaler = torch.amp.GradScaler(ctx.device.type, enabled=amp == torch.float16)
     last = out_dir / LAST
     state = {"epoch": 0, "epoch_step": 0, "step": 0}
-    if resume and last.is_file():
-        state = load_training_state(last, model, optimizer, scheduler, scaler)
+    if resume and _found_by_every_process(last, ctx):
+        state = load_training_state(last, net, optimizer, scheduler, scaler)
         print0(f"resuming from {last}: epoch {state['epoch']}, step {state['step']}")
+    model = net
+    if ctx.distributed:  # wraps after loading: DDP starts every replica from rank 0's weights
+        model = DistributedDataParallel(net, device_ids=[ctx.device.index] if ctx.device.type == "cuda" else None)
     steps_per_epoch = len(dataset) // ctx.world_size // settings.batch_size
     if steps_per_epoch == 0:
         raise ValueError(f"{len(dataset)} training pairs make no batch of {settings.batch_size} "
@@ -269,6 +282,17 @@ def _train(config, dataset, out_dir, settings, ctx, resume, amp, max_steps, expo
         export_weights(net, path, half=settings.export_half, meta=meta)
         print0(f"exported {'final' if finished else 'partial'} weights to {path} after {state['step']} steps")
     return {"step": state["step"], "epoch": state["epoch"], "loss": loss, "export": path, "model": net}
+
+
+def _found_by_every_process(path: Path, ctx) -> bool:
+    """Whether ``path`` exists; an error when only some processes see it (multi-machine runs resume
+    from an ``out_dir`` on a file system that every machine shares)."""
+    found = path.is_file()
+    share = float(all_reduce_mean(torch.tensor([float(found)], device=ctx.device)))
+    if 0 < share < 1:
+        raise RuntimeError(f"{path} is seen by only some of the {ctx.world_size} processes: "
+                           "put --out on a file system shared by every machine")
+    return found
 
 
 def _done(state: dict, max_steps: Optional[int]) -> bool:

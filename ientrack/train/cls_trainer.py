@@ -1,0 +1,217 @@
+"""Training a classifier under rotations (Rot-MNIST and friends), one process or torchrun DDP.
+
+Each step: rotate every image of the batch by a uniform random angle (on the device, seeded by the
+step, so a resumed run sees the same data), then either :func:`ientrack.equivariance.ien_step` (the
+model has ``ien_specs``: task loss on ``cat([x, g x])`` + ``beta`` x the IEN loss) or plain cross
+entropy. Adam + one-cycle cosine schedule, mixed precision on CUDA. ``out_dir/last.pt`` (model,
+optimiser, schedule, scaler, RNG, progress) is written atomically every ``save_every`` steps and at each
+epoch end; ``resume=True`` continues from it. At the end rank 0 measures the rotated accuracies
+(:mod:`ientrack.eval.cls_metrics`; a steerable model is first exported to plain torch) and writes
+``model.pt`` and ``results.json``.
+"""
+import json
+import math
+import os
+import time
+from pathlib import Path
+from typing import Optional
+
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader, DistributedSampler
+from tqdm import tqdm
+
+from ientrack.checkpoint import save_checkpoint
+from ientrack.data.cls_datasets import build_cls_dataset
+from ientrack.data.cls_transforms import random_rotate
+from ientrack.equivariance import IENLoss, group_from_name, ien_step
+from ientrack.equivariance.steerable import SteerableCNN, export_to_torch
+from ientrack.eval.cls_metrics import rotated_accuracy
+from ientrack.models.cls_fields import count_parameters
+from ientrack.models.cls_models import build_cls_model
+from ientrack.train.cls_config import ClsConfig
+from ientrack.train.distributed import barrier, cleanup, init_distributed, print0, unwrap
+from ientrack.train.schedules import OneCycle, one_cycle
+from ientrack.train.tracker_trainer import load_training_state, save_training_state
+
+LAST, WEIGHTS, EXPORTED, RESULTS = "last.pt", "model.pt", "model_exported.pt", "results.json"
+
+
+def build_data(config: ClsConfig):
+    """``(train_set, test_set)`` of the experiment."""
+    common = dict(root=config.data_root, size=config.input_size, classes=config.classes,
+                  num_classes=config.num_classes, seed=config.data_seed)
+    return (build_cls_dataset(config.dataset, "train", limit=config.train_limit, **common),
+            build_cls_dataset(config.dataset, "test", limit=config.test_limit, **common))
+
+
+def build_model(config: ClsConfig, num_classes: int, in_channels: int) -> torch.nn.Module:
+    """The experiment's network (seeded by ``config.seed``)."""
+    torch.manual_seed(config.seed)
+    return build_cls_model(config.model, num_classes, in_channels, group=config.group,
+                           field_spec=config.field_spec, **config.model_kw)
+
+
+def export_backbone(model: torch.nn.Module, path, meta: Optional[dict] = None) -> Path:
+    """Save ``model.backbone``'s state dict (keys as the backbone's own) for ``tools/train.py --pretrained``."""
+    model = unwrap(model)
+    if not hasattr(model, "backbone"):
+        raise ValueError(f"{type(model).__name__} has no tracking backbone to export (use --model alexnet_siamfc)")
+    save_checkpoint(path, model.backbone.state_dict(), meta or {})
+    return Path(path)
+
+
+def _write_json(path: Path, content: dict) -> None:
+    tmp = path.with_name(f".tmp-{path.name}")
+    tmp.write_text(json.dumps(content, indent=2))
+    os.replace(tmp, path)
+
+
+def _epoch_loader(dataset, config: ClsConfig, ctx, epoch: int, skip_batches: int) -> DataLoader:
+    sampler = DistributedSampler(dataset, num_replicas=ctx.world_size, rank=ctx.rank, shuffle=True,
+                                 seed=config.seed, drop_last=True)
+    sampler.set_epoch(epoch)
+    indices = list(sampler)[skip_batches * config.batch_size:]
+    # a generator of its own keeps the global RNG (which the IEN loss draws from) untouched, so that a
+    # resumed run continues exactly as an uninterrupted one
+    generator = torch.Generator().manual_seed(config.seed * 100_003 + epoch)
+    return DataLoader(dataset, batch_size=config.batch_size, sampler=indices, drop_last=True,
+                      num_workers=config.workers, pin_memory=ctx.device.type == "cuda", generator=generator)
+
+
+def _step_generator(config: ClsConfig, step: int, rank: int) -> torch.Generator:
+    return torch.Generator().manual_seed((config.seed * 1_000_003 + step) * 101 + rank)
+
+
+def train_classifier(config: ClsConfig, out_dir, device: str = "auto", resume: bool = False,
+                     max_steps: Optional[int] = None, amp: Optional[bool] = None, progress: bool = True,
+                     export_backbone_to=None) -> Optional[dict]:
+    """Train and evaluate ``config``; returns the results (``results.json``) on rank 0, ``None`` elsewhere.
+
+    ``resume``: continue from ``out_dir/last.pt`` when it exists. ``max_steps``: stop early (a smoke
+    run; the results say how many steps ran). ``amp``: mixed precision, by default on CUDA only.
+    ``export_backbone_to``: also save the backbone's weights there (``alexnet_siamfc``).
+    """
+    joined_before = dist.is_initialized()
+    ctx = init_distributed(device)
+    try:
+        return _train(config, Path(out_dir), ctx, resume, max_steps, amp, progress, export_backbone_to)
+    finally:
+        if not joined_before:
+            cleanup()
+
+
+def _train(config, out_dir, ctx, resume, max_steps, amp, progress, export_to):
+    train_set, test_set = build_data(config)
+    net = build_model(config, train_set.num_classes, train_set.in_channels)
+    if export_to and not hasattr(net, "backbone"):
+        raise ValueError(f"--export-backbone needs a model with a tracking backbone, not {config.model!r}")
+    net.to(ctx.device)
+    model = net
+    if ctx.distributed:
+        if ctx.device.type == "cuda":
+            model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(net)
+        model = DistributedDataParallel(model, device_ids=[ctx.device.index] if ctx.device.type == "cuda" else None)
+    specs = getattr(unwrap(model), "ien_specs", None)
+    ien = IENLoss(unwrap(model), specs, group_from_name(config.group), config.beta) if specs else None
+    amp = ctx.device.type == "cuda" if amp is None else amp
+    steps_per_epoch = len(train_set) // ctx.world_size // config.batch_size
+    if steps_per_epoch == 0:
+        raise ValueError(f"{len(train_set)} training images make no batch of {config.batch_size} "
+                         f"on each of {ctx.world_size} process(es)")
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    scheduler = one_cycle(optimizer, config.epochs * steps_per_epoch,
+                          OneCycle(config.lr, config.pct_start, config.div_factor, config.final_div_factor))
+    scaler = torch.amp.GradScaler(ctx.device.type, enabled=amp)
+    last = out_dir / LAST
+    state = {"epoch": 0, "epoch_step": 0, "step": 0, "train_seconds": 0.0, "loss": math.nan, "equiv": math.nan}
+    if resume and last.is_file():
+        state = load_training_state(last, model, optimizer, scheduler, scaler)
+        print0(f"resuming from {last}: epoch {state['epoch']}, step {state['step']}")
+    model.train()
+
+    def save():
+        if ctx.is_main:
+            save_training_state(last, model, optimizer, scheduler, scaler, state)
+
+    while state["epoch"] < config.epochs and not _done(state, max_steps):
+        loader = _epoch_loader(train_set, config, ctx, state["epoch"], state["epoch_step"])
+        bar = tqdm(loader, total=steps_per_epoch, initial=state["epoch_step"], dynamic_ncols=True,
+                   disable=not (progress and ctx.is_main), desc=f"epoch {state['epoch'] + 1}/{config.epochs}")
+        tick = time.perf_counter()
+        for x, y in bar:
+            x, y = x.to(ctx.device, non_blocking=True), y.to(ctx.device, non_blocking=True)
+            if config.train_rotation:
+                x = random_rotate(x, _step_generator(config, state["step"], ctx.rank), config.rotation_padding)
+            loss, equiv = train_step(model, ien, optimizer, scaler, x, y, amp)
+            scheduler.step()
+            now = time.perf_counter()
+            state.update(step=state["step"] + 1, epoch_step=state["epoch_step"] + 1, loss=loss, equiv=equiv,
+                         train_seconds=state["train_seconds"] + now - tick)
+            tick = now
+            bar.set_postfix(loss=f"{loss:.4f}", equiv=f"{equiv:.4f}", lr=f"{scheduler.get_last_lr()[0]:.2e}")
+            if _done(state, max_steps):
+                break
+            if state["step"] % config.save_every == 0:
+                save()
+        bar.close()
+        if state["epoch_step"] >= steps_per_epoch:
+            state.update(epoch=state["epoch"] + 1, epoch_step=0)
+        save()
+    if ien is not None:
+        ien.remove()
+    barrier()
+    if not ctx.is_main:
+        return None
+    return _finish(config, net, test_set, out_dir, ctx, amp, progress, state, steps_per_epoch, export_to)
+
+
+def train_step(model, ien, optimizer, scaler, x, y, amp: bool):
+    """One optimiser step on a batch; returns ``(loss, equivariance loss)`` as floats (NaN without IEN)."""
+    with torch.autocast(device_type=x.device.type, dtype=torch.float16, enabled=amp):
+        if ien is not None:
+            total, _, equiv = ien_step(model, ien, x, y, F.cross_entropy)
+        else:
+            total, equiv = F.cross_entropy(model(x), y), torch.tensor(math.nan)
+    scaler.scale(total).backward()
+    scaler.step(optimizer)
+    scaler.update()
+    optimizer.zero_grad(set_to_none=True)
+    return float(total.detach()), float(equiv.detach())
+
+
+def _finish(config, net, test_set, out_dir, ctx, amp, progress, state, steps_per_epoch, export_to) -> dict:
+    meta = {"name": config.name, "model": config.model, "steps": state["step"], "epochs": state["epoch"]}
+    save_checkpoint(out_dir / WEIGHTS, net.state_dict(), meta)
+    eval_net = net
+    if isinstance(net, SteerableCNN):
+        eval_net = export_to_torch(net)
+        save_checkpoint(out_dir / EXPORTED, eval_net.state_dict(), {**meta, "exported": True})
+    if export_to:
+        export_backbone(net, export_to, meta)
+    metrics = rotated_accuracy(eval_net, test_set, config.eval_angles, config.eval_batch_size, ctx.device,
+                               amp=amp, progress=progress)
+    steps = max(state["step"], 1)
+    results = {
+        "name": config.name, "model": config.model, "group": config.group, "field_spec": config.field_spec,
+        "beta": config.beta, "seed": config.seed, "params": count_parameters(net),
+        "channels": list(getattr(net, "channels", [])),
+        "upright_acc": metrics["upright"], "c4_acc": metrics["c4"], "c8_acc": metrics["c8"],
+        "random_rot_acc": metrics["random"], "per_angle_acc": {str(a): v for a, v in metrics["per_angle"].items()},
+        "test_images": metrics["count"], "train_images": steps_per_epoch * config.batch_size * ctx.world_size,
+        "steps": state["step"], "epochs_done": state["epoch"], "finished": state["epoch"] >= config.epochs,
+        "train_seconds": state["train_seconds"],
+        "seconds_per_epoch": state["train_seconds"] / steps * steps_per_epoch,
+        "final_loss": state["loss"], "final_equiv_loss": state["equiv"], "world_size": ctx.world_size,
+        "device": str(ctx.device), "config": config.to_dict(),
+    }
+    _write_json(out_dir / RESULTS, results)
+    print0(f"{config.name}: upright {metrics['upright']:.4f}, C4 {metrics['c4']}, C8 {metrics['c8']}, "
+           f"random {metrics['random']:.4f}; results in {out_dir / RESULTS}")
+    return results
+
+
+def _done(state: dict, max_steps: Optional[int]) -> bool:
+    return max_steps is not None and state["step"] >= max_steps
