@@ -49,6 +49,7 @@ def save_checkpoint(path, state_dict, meta=None, half: bool = False) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             torch.save({"state_dict": tensors, "meta": meta}, f)
+        os.chmod(tmp, 0o644)  # mkstemp makes owner-only files; weights are meant to be shared
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

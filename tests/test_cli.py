@@ -96,3 +96,18 @@ def test_demo_tracks_a_folder_of_frames_into_a_video(tmp_path):
     assert out.is_file() and out.stat().st_size > 0
     with pytest.raises(SystemExit, match="no such video file"):
         demo_cli.main(["--source", str(tmp_path / "missing.mp4"), "--box", "1,1,5,5", "--no-window"])
+
+
+def test_harness_got10k_runs_the_toolkit_offline_with_our_numbers(tmp_path, capsys):
+    root = tmp_path / "otb"
+    shutil.copytree(shared_path("otb", "Couple"), root / "Couple")
+    common = ["--tracker", "opencv_mil", "--dataset", "OTB100", "--dataset-root", str(root), "--no-progress",
+              "--results-dir", str(tmp_path / "results"), "--report-dir", str(tmp_path / "reports")]
+    test_cli.main(common + ["--harness", "got10k"])
+    toolkit_row = capsys.readouterr().out.splitlines()[-3]
+    assert toolkit_row.startswith("| opencv_mil |")
+    eval_cli.main(["--dataset", "OTB100", "--dataset-root", str(root), "--allow-partial",
+                   "--results-dir", str(tmp_path / "results"), "--report-dir", str(tmp_path / "ours")])
+    ours_row = capsys.readouterr().out.splitlines()[2]
+    # success AUC and precision@20 agree (the toolkit's columns: success, precision, success rate, fps)
+    assert toolkit_row.split("|")[2:4] == ours_row.split("|")[2:4]

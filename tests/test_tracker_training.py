@@ -188,3 +188,21 @@ def test_mixed_precision_is_on_by_default_on_cuda_only():
     assert amp_dtype(torch.device("cpu")) is None
     assert amp_dtype(torch.device("cpu"), True) == torch.float16
     assert amp_dtype(torch.device("cuda"), False) is None
+
+
+def test_the_command_line_trains_from_an_image_folder(tmp_path, capsys):
+    import runpy
+    from pathlib import Path
+
+    import cv2
+
+    main = runpy.run_path(str(Path(__file__).resolve().parents[1] / "tools" / "train.py"))["main"]
+    with pytest.raises(SystemExit):
+        main(["--tracker", "siamfc"])
+    assert "give training data" in capsys.readouterr().err
+    for k, photo in enumerate([skimage.data.astronaut(), skimage.data.chelsea()]):
+        cv2.imwrite(str(tmp_path / f"{k}.png"), photo[::2, ::2, ::-1])
+    args = ["--tracker", "siamfc", "--image-folder", str(tmp_path), "--batch-size", "2", "--max-steps", "1",
+            "--workers", "0", "--device", "cpu", "--out", str(tmp_path / "run"), "--export", str(tmp_path / "w.pt")]
+    assert main(args) == 0
+    assert (tmp_path / "run" / "last.pt").is_file() and (tmp_path / "w.pt").is_file()

@@ -52,11 +52,9 @@ def main(argv=None):
     except OPEError as error:
         sys.exit(f"test.py: {error}")
     if table:
-        dataset = next(iter(report.values()))["dataset"]
         print(table)
-        print(f"\nscores, plots and per-attribute plots: {args.report_dir}/{dataset}/")
-    elif report:
-        print(report)
+        dataset = next(iter(report.values())).get("dataset", args.dataset)
+        print(f"\nscores and plots: {args.report_dir}/{dataset}/")
 
 
 if __name__ == "__main__":

@@ -84,6 +84,12 @@ def _lookup(name: str) -> Tuple[str, List[str], Callable]:
     return _DATASETS[lowered]
 
 
+def dataset_root(name: str, root=None):
+    """The folder ``load_dataset(name, root)`` reads (resolved as the module docstring says), or ``None``."""
+    _, families, _ = _lookup(parse_rot_prefix(name)[1])
+    return resolve_root(families, root).path if families else root
+
+
 def _load_base(name: str, root, allow_partial: bool, **options) -> Dataset:
     canonical, families, loader = _lookup(name)
     resolved = resolve_root(families, root) if families else None

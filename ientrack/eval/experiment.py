@@ -2,6 +2,8 @@
 import os
 from pathlib import Path
 
+import numpy as np
+
 from ientrack.data.registry import load_dataset
 from ientrack.eval.report import evaluate, markdown_table
 from ientrack.eval.runner import OPEError, run_ope
@@ -68,14 +70,27 @@ def _recorder(vis, out_dir):
 
 
 def _run_got10k(names, dataset, dataset_root, results_dir, report_dir, overrides):
-    from ientrack.data.roots import resolve_root
+    from ientrack.data.registry import dataset_root as resolve_dataset_root
     from ientrack.eval.got10k_harness import run_got10k_harness
 
-    root = resolve_root(dataset, dataset_root)
+    root = resolve_dataset_root(dataset, dataset_root)
+    if root is None:
+        raise FileNotFoundError(f"--harness got10k: no root for {dataset}: pass --dataset-root (see datasets/README.md)")
     reports = {}
     for name in names:
-        reports.update(run_got10k_harness(TrackerSpec(name, overrides), dataset, root, results_dir, report_dir))
-    return reports, None
+        reports.update(run_got10k_harness(TrackerSpec(name, overrides), dataset, root, results_dir, report_dir) or {})
+    return reports, _got10k_table(dataset, reports)
+
+
+def _got10k_table(dataset, reports):
+    """The toolkit's overall scalars (success_score, precision_score, ... or ao, sr50, ...) as a table."""
+    if not reports:
+        return None
+    keys = [k for k, v in next(iter(reports.values()))["overall"].items() if np.ndim(v) == 0]
+    lines = [f"| Tracker ({dataset}, GOT-10k toolkit) | " + " | ".join(keys) + " |", "|---|" + "---:|" * len(keys)]
+    for name, report in reports.items():
+        lines.append(f"| {name} | " + " | ".join(f"{float(report['overall'][k]):.3f}" for k in keys) + " |")
+    return "\n".join(lines)
 
 
 def score_results(dataset, trackers=None, dataset_root=None, allow_partial=False, results_dir="results",

@@ -17,7 +17,7 @@ from tqdm import tqdm
 
 from ientrack.eval import results_io
 from ientrack.eval.tracker_spec import TrackerSpec, as_spec, make_tracker, spec_name
-from ientrack.trackers.base import TrackResult
+from ientrack.trackers.base import TrackResult, check_init_box
 
 
 class OPEError(RuntimeError):
@@ -44,7 +44,7 @@ def track_sequence(tracker, seq, progress: bool = False, vis_fn=None):
         image = seq.frame(f)
         start = time.perf_counter()
         if f == 0:
-            tracker.init(image, np.asarray(seq.init_box, dtype=np.float64).copy())
+            tracker.init(image, check_init_box(seq.init_box, image.shape, f"sequence {seq.name}, frame 0"))
             result = first_frame_result(seq)
         else:
             result = tracker.update(image)

@@ -110,11 +110,11 @@ class EfficientNetLite0(nn.Module):
 
     def features(self, x: torch.Tensor, stride: int = 8) -> torch.Tensor:
         """The output of the deepest block at total ``stride`` (2, 4, 8, 16 or 32) for RGB 0..255 input."""
-        last = self.last_block_at(stride)
-        y = F.relu6(self._bn0(self._conv_stem(self.normalize(x))))
-        for block in self._blocks[:last + 1]:
-            y = block(y)
-        return y
+        return self.trunk(stride)(x)
+
+    def trunk(self, stride: int = 8) -> "LiteTrunk":
+        """A module computing :meth:`features` at ``stride`` that shares (not copies) this model's layers."""
+        return LiteTrunk(self, self.last_block_at(stride) + 1)
 
     def embedding(self, x: torch.Tensor) -> torch.Tensor:
         """The pooled 1280-d head features (before dropout and the classifier)."""
@@ -124,6 +124,23 @@ class EfficientNetLite0(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self._fc(self._dropout(self.embedding(x)))
+
+
+class LiteTrunk(nn.Module):
+    """The stem and the first ``depth`` blocks of an :class:`EfficientNetLite0` (RGB 0..255 in)."""
+
+    def __init__(self, model: EfficientNetLite0, depth: int):
+        super().__init__()
+        self._conv_stem, self._bn0 = model._conv_stem, model._bn0
+        self._blocks = nn.ModuleList(model._blocks[:depth])
+        self.out_channels = self._blocks[-1]._bn2.num_features
+        self.total_stride = model._block_strides[depth - 1]
+
+    def forward(self, x):
+        y = F.relu6(self._bn0(self._conv_stem(EfficientNetLite0.normalize(x))))
+        for block in self._blocks:
+            y = block(y)
+        return y
 
 
 def weights_path() -> str:

@@ -60,7 +60,7 @@ class Tracker:
             image = _as_image(frame)
             start = time.perf_counter()
             if f == 0:
-                self.init(image, box)
+                self.init(image, check_init_box(box, image.shape))
                 result = TrackResult(box=box.copy(), angle=0.0, score=1.0)
             else:
                 result = self.update(image)
@@ -68,6 +68,23 @@ class Tracker:
             boxes[f] = result.box
             self.results.append(result)
         return boxes, times
+
+
+def check_init_box(box, image_shape, where: str = "") -> np.ndarray:
+    """The initial box as floats, or a ``ValueError`` saying why no tracker can start from it: not 4
+    finite numbers, zero or negative size, or no overlap with the frame. A box partly outside the frame
+    is allowed (crops pad beyond the border)."""
+    prefix = f"{where}: " if where else ""
+    box = np.asarray(box, dtype=np.float64).reshape(-1)
+    if box.size != 4 or not np.isfinite(box).all():
+        raise ValueError(f"{prefix}the initial box must be 4 finite numbers (x, y, w, h), got {box.tolist()}")
+    x, y, w, h = box
+    if w <= 0 or h <= 0:
+        raise ValueError(f"{prefix}the initial box has no area: {box.tolist()}")
+    height, width = image_shape[:2]
+    if x + w <= 0 or y + h <= 0 or x >= width or y >= height:
+        raise ValueError(f"{prefix}the initial box {box.tolist()} lies outside the {width}x{height} frame")
+    return box
 
 
 def _as_image(frame) -> np.ndarray:

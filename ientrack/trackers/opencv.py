@@ -58,9 +58,10 @@ class OpenCVTracker(Tracker):
         self._tracker = None
 
     def init(self, image: np.ndarray, box) -> None:
+        """OpenCV's trackers fail on a box that leaves the frame: they start from its part inside."""
         self.box = np.asarray(box, dtype=np.float64).copy()
         self._tracker = self._factory()
-        self._tracker.init(cv2.cvtColor(image, cv2.COLOR_RGB2BGR), _int_rect(self.box))
+        self._tracker.init(cv2.cvtColor(image, cv2.COLOR_RGB2BGR), _int_rect(_inside(self.box, image.shape)))
 
     def update(self, image: np.ndarray) -> TrackResult:
         if self._tracker is None:
@@ -69,6 +70,14 @@ class OpenCVTracker(Tracker):
         if ok:
             self.box = np.asarray(rect, dtype=np.float64)
         return TrackResult(box=self.box.copy(), angle=0.0, score=1.0 if ok else 0.0)
+
+
+def _inside(box, shape):
+    """The part of ``box`` inside a frame of ``shape`` (at least 1 x 1 pixel)."""
+    x, y, w, h = box
+    x0, y0 = min(max(x, 0.0), shape[1] - 1.0), min(max(y, 0.0), shape[0] - 1.0)
+    x1, y1 = min(max(x + w, x0 + 1), float(shape[1])), min(max(y + h, y0 + 1), float(shape[0]))
+    return np.array([x0, y0, x1 - x0, y1 - y0])
 
 
 def _int_rect(box):

@@ -1,7 +1,8 @@
 """One registry for every tracker: a name is a YAML config under the zoo folder ``trackers/``.
 
 Each config names its implementation with ``type`` (a key of :data:`TRACKER_TYPES`) and holds the
-constructor's keyword arguments; ``weights`` paths are relative to the config's folder.
+constructor's keyword arguments; ``weights`` paths are relative to the config's folder. An optional
+``train:`` section holds the settings ``tools/train.py`` uses and is not passed to the tracker.
 """
 import importlib
 import os
@@ -63,4 +64,5 @@ def build_tracker(name: str, **overrides):
     cfg = load_config(name)
     cfg.update({k: v for k, v in overrides.items() if v is not None})
     type_name = cfg.pop("type")
+    cfg.pop("train", None)  # training settings (tools/train.py) are not the tracker's
     return tracker_class(type_name)(**cfg)
