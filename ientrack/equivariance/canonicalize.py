@@ -182,11 +182,11 @@ class EquivariantCanonicalizer(PosePredictor):
         widths = [c * self.group.order // 4 for c in channels]
         body = steerable_cnn(widths, kernel_sizes, strides, [k // 2 for k in kernel_sizes], self.group)
         _, enn = import_e2cnn()
-        self.in_type, self.blocks = body.in_type, body.blocks
+        self.body = body
         self.pose_field = enn.R2Conv(body.blocks.out_type,
-                                     enn.FieldType(self.in_type.gspace, [self.in_type.gspace.regular_repr]),
+                                     enn.FieldType(body.in_type.gspace, [body.in_type.gspace.regular_repr]),
                                      3, padding=1)
-        report = exactness_report(self.blocks, size, in_channels=3)
+        report = exactness_report(body, size)
         if not report.exact:
             raise ValueError(f"EquivariantCanonicalizer: input size {size} is not exact for its strides "
                              f"(first break: {report.first_break}); try 65, 97 or 129")
@@ -195,7 +195,7 @@ class EquivariantCanonicalizer(PosePredictor):
         """Logits (B, |G|): the spatial mean of the pose field (channel ``k`` is element ``k``)."""
         _, enn = import_e2cnn()
         small = (downsample(x, self.size) - 127.0) / 128.0
-        field = self.pose_field(self.blocks(enn.GeometricTensor(small, self.in_type))).tensor
+        field = self.pose_field(self.body.blocks(enn.GeometricTensor(small, self.body.in_type))).tensor
         return field.mean(dim=(2, 3))
 
 
