@@ -1,4 +1,19 @@
+import os
+
 from setuptools import find_packages, setup
+
+# Exactly one OpenCV wheel may be installed (two wheels overwrite each other's cv2). The default is the
+# headless one; IENTRACK_OPENCV=contrib (KCF, CSRT) or gui (windows) or gui-contrib makes the install ask
+# for that wheel instead: pip uninstall -y opencv-python-headless && IENTRACK_OPENCV=contrib pip install -e ".[contrib]"
+OPENCV_WHEELS = {
+    "headless": "opencv-python-headless",
+    "contrib": "opencv-contrib-python-headless",
+    "gui": "opencv-python",
+    "gui-contrib": "opencv-contrib-python",
+}
+OPENCV_CHOICE = os.environ.get("IENTRACK_OPENCV", "headless")
+if OPENCV_CHOICE not in OPENCV_WHEELS:
+    raise SystemExit(f"IENTRACK_OPENCV must be one of {', '.join(OPENCV_WHEELS)}, not {OPENCV_CHOICE!r}")
 
 setup(
     name="ientrack",
@@ -9,7 +24,7 @@ setup(
     install_requires=[
         "torch==2.14.1",
         "torchvision==0.29.1",
-        "opencv-python-headless",
+        OPENCV_WHEELS[OPENCV_CHOICE],
         "got10k==0.1.3",
         "six",
         "numba",
@@ -23,8 +38,9 @@ setup(
     ],
     extras_require={
         "test": ["pytest", "pytest-xdist", "hypothesis"],
-        "contrib": ["opencv-contrib-python-headless"],
-        "gui": ["opencv-python"],
+        # use these with IENTRACK_OPENCV set to the same name, so that no second OpenCV wheel is installed
+        "contrib": [OPENCV_WHEELS["contrib"]],
+        "gui": [OPENCV_WHEELS["gui"]],
     },
     include_package_data=True,
 )

@@ -209,3 +209,31 @@ class CanonicalizedModel(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.extractor(self.canonicalizer.canonicalize(x))
+
+
+def build_canonicalizer(trunk: str = "lite0", group: str = "C4", size: int = 64, search: bool = True,
+                        trunk_stride: int = 16, pretrained: bool = True) -> Canonicalizer:
+    """A :class:`Canonicalizer` from plain settings (what a checkpoint's meta records).
+
+    ``trunk='lite0'``: the first stages of the ImageNet EfficientNet-Lite0 up to ``trunk_stride``, frozen
+    (``pretrained=False`` leaves them random, for loading a checkpoint that holds them); ``'small'``:
+    :func:`small_cnn_trunk`, trained.
+    """
+    if trunk == "lite0":
+        from ientrack.models.efficientnet_lite import efficientnet_lite0
+        body = efficientnet_lite0(pretrained=pretrained).trunk(trunk_stride)
+        return Canonicalizer(body, group, size, search, freeze_trunk=True)
+    if trunk == "small":
+        return Canonicalizer(small_cnn_trunk(), group, size, search)
+    raise ValueError(f"unknown canonicalizer trunk {trunk!r}: expected 'lite0' or 'small'")
+
+
+def load_canonicalizer(path) -> Canonicalizer:
+    """A trained :class:`Canonicalizer` (eval mode) from a checkpoint written by the canonicalizer trainer."""
+    from ientrack.checkpoint import CheckpointError, load_checkpoint
+    state, meta = load_checkpoint(path)
+    if "canonicalizer" not in meta:
+        raise CheckpointError(f"{path}: no 'canonicalizer' settings in its meta; not a canonicalizer checkpoint")
+    model = build_canonicalizer(**meta["canonicalizer"], pretrained=False)
+    model.load_state_dict({k[len("model."):]: v for k, v in state.items() if k.startswith("model.")}, strict=True)
+    return model.eval()

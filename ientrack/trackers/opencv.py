@@ -12,7 +12,7 @@ from ientrack.trackers.base import Tracker, TrackResult
 CONTRIB_ONLY = {"kcf", "csrt"}
 CONTRIB_HINT = (
     'install the contrib wheel, which replaces the headless one: '
-    'pip uninstall -y opencv-python-headless && pip install -e ".[contrib]"'
+    'pip uninstall -y opencv-python-headless && IENTRACK_OPENCV=contrib pip install -e ".[contrib]"'
 )
 
 

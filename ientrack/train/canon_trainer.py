@@ -1,0 +1,167 @@
+"""Train a :class:`~ientrack.equivariance.canonicalize.Canonicalizer` on upright photos (the extractor is
+not involved: the canonicalizer's losses need only the images and their rotated copies).
+
+Each step draws ``batch`` images, cuts two augmented views of each (random square crop, small in-plane
+jitter, left-right mirror, brightness) with the toolkit's one crop function, takes the |G| rotated copies
+of both views and minimises :class:`~ientrack.equivariance.canon_loss.CanonLoss` with Adam. Checkpoints
+(``weights_only``-loadable, :mod:`ientrack.checkpoint`) hold the model, the Adam state and the step, so
+an interrupted run resumes where it stopped.
+"""
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from ientrack.checkpoint import load_checkpoint, save_checkpoint
+from ientrack.crop import crop
+from ientrack.equivariance.canon_loss import CanonLoss
+from ientrack.equivariance.canonicalize import Canonicalizer, build_canonicalizer
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
+
+
+def read_image_folder(folder, select: str = "all") -> tuple[list[np.ndarray], list[str]]:
+    """RGB uint8 images under ``folder`` (sorted by path) and their names; ``select`` keeps ``'all'``,
+    the ``'even'`` or the ``'odd'`` positions of the sorted list (a fixed, documented split)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"image folder {folder} does not exist")
+    paths = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+    starts = {"all": (0, 1), "even": (0, 2), "odd": (1, 2)}
+    if select not in starts:
+        raise ValueError(f"select must be 'all', 'even' or 'odd', got {select!r}")
+    start, step = starts[select]
+    paths = paths[start::step]
+    if not paths:
+        raise FileNotFoundError(f"{folder} holds no images ({', '.join(IMAGE_SUFFIXES)}) for select={select!r}")
+    images = []
+    for p in paths:
+        image = cv2.imread(str(p), cv2.IMREAD_COLOR)
+        if image is None:
+            raise ValueError(f"{p}: cannot be decoded as an image")
+        images.append(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
+    return images, [str(p.relative_to(folder)) for p in paths]
+
+
+def augmented_views(images, indices, size: int, rng: np.random.Generator, min_scale: float = 0.5,
+                    max_angle: float = 10.0) -> torch.Tensor:
+    """One random view (3, size, size) float 0..255 of each ``images[i]``, ``i`` in ``indices``."""
+    views = []
+    for i in indices:
+        image = images[i]
+        h, w = image.shape[:2]
+        side = rng.uniform(min_scale, 1.0) * min(h, w)
+        free = np.array([w - side, h - side]) / 2
+        center = np.array([(w - 1) / 2, (h - 1) / 2]) + rng.uniform(-1, 1, 2) * free
+        patch = crop(image, center, side, rng.uniform(-max_angle, max_angle), size)[0].astype(np.float32)
+        if rng.random() < 0.5:
+            patch = patch[:, ::-1]
+        views.append(np.clip(patch * rng.uniform(0.8, 1.2), 0, 255))
+    return torch.from_numpy(np.stack(views)).permute(0, 3, 1, 2).contiguous()
+
+
+@dataclass
+class CanonTrainConfig:
+    """Settings of a canonicalizer training run (stored in the checkpoint's meta)."""
+
+    canonicalizer: dict = field(default_factory=lambda: {"trunk": "lite0", "group": "C4", "size": 64,
+                                                         "search": True, "trunk_stride": 16})
+    steps: int = 300
+    batch: int = 16
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    prior: float = 1.0
+    consistency: float = 0.0
+    contrastive: float = 0.1
+    temperature: float = 0.1
+    checkpoint_every: int = 50
+    seed: int = 0
+
+
+def _copy_outputs(model: Canonicalizer, views: torch.Tensor):
+    copies = model.copies(views)
+    z = model.embed(copies.flatten(0, 1)).reshape(*copies.shape[:2], -1)
+    return model.copy_logits(z), z
+
+
+def canon_step(model: Canonicalizer, loss_fn: CanonLoss, view1: torch.Tensor, view2: torch.Tensor) -> dict:
+    """The loss terms for two views (B, 3, size, size) of the same B upright images."""
+    logits1, z1 = _copy_outputs(model, view1)
+    logits2, z2 = _copy_outputs(model, view2)
+    return loss_fn(logits1, logits2, z1, z2)
+
+
+def _optimizer_tensors(optimizer) -> tuple[dict, dict]:
+    state = optimizer.state_dict()
+    tensors = {f"optim.{p}.{k}": v for p, s in state["state"].items() for k, v in s.items()}
+    return tensors, {"param_groups": state["param_groups"]}
+
+
+def _restore_optimizer(optimizer, state: dict, meta: dict):
+    per_param = {}
+    for key, value in state.items():
+        if key.startswith("optim."):
+            _, p, name = key.split(".", 2)
+            per_param.setdefault(int(p), {})[name] = value
+    optimizer.load_state_dict({"state": per_param, "param_groups": meta["param_groups"]})
+
+
+def save_training_checkpoint(path, model, optimizer, step: int, config: CanonTrainConfig, extra=None):
+    """Model (``model.*``), Adam state (``optim.*``) and ``meta`` = settings, step and ``extra``."""
+    optim_tensors, optim_meta = _optimizer_tensors(optimizer)
+    state = {f"model.{k}": v for k, v in model.state_dict().items()} | optim_tensors
+    meta = {"step": step, "config": asdict(config), "canonicalizer": config.canonicalizer,
+            "optimizer": optim_meta, **(extra or {})}
+    save_checkpoint(path, state, meta)
+
+
+def export_weights(path, model: Canonicalizer, config: CanonTrainConfig, extra=None):
+    """The shippable file: model weights in float16 and the settings :func:`load_canonicalizer` needs."""
+    save_checkpoint(path, {f"model.{k}": v for k, v in model.state_dict().items()},
+                    {"canonicalizer": config.canonicalizer, "steps": config.steps, **(extra or {})}, half=True)
+
+
+def train_canonicalizer(images, config: CanonTrainConfig, checkpoint=None, resume: bool = True,
+                        progress: bool = True, extra_meta=None) -> tuple[Canonicalizer, list[float]]:
+    """Train on upright RGB uint8 ``images``; returns the model (eval mode) and the per-step total loss.
+
+    ``checkpoint``: path written every ``config.checkpoint_every`` steps and at the end; with ``resume``
+    an existing file there is continued from its step (its settings must match ``config.canonicalizer``).
+    """
+    torch.manual_seed(config.seed)
+    model = build_canonicalizer(**config.canonicalizer)
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.Adam(trainable, lr=config.lr, weight_decay=config.weight_decay)
+    loss_fn = CanonLoss(model.group, config.prior, config.consistency, config.contrastive, config.temperature)
+    start = 0
+    if checkpoint and resume and os.path.exists(checkpoint):
+        state, meta = load_checkpoint(checkpoint)
+        if meta.get("canonicalizer") != config.canonicalizer:
+            raise ValueError(f"{checkpoint}: was trained with {meta.get('canonicalizer')}, not "
+                             f"{config.canonicalizer}; remove it or pass resume=False")
+        model.load_state_dict({k[6:]: v for k, v in state.items() if k.startswith("model.")}, strict=True)
+        _restore_optimizer(optimizer, state, meta["optimizer"])
+        start = int(meta["step"])
+    rng = np.random.default_rng([config.seed, start])
+    losses = []
+    model.train()
+    bar = tqdm(range(start, config.steps), desc="canonicalizer", disable=not progress, initial=start,
+               total=config.steps)
+    for step in bar:
+        indices = rng.integers(len(images), size=config.batch)
+        view1 = augmented_views(images, indices, model.size, rng)
+        view2 = augmented_views(images, indices, model.size, rng)
+        terms = canon_step(model, loss_fn, view1, view2)
+        optimizer.zero_grad()
+        terms["total"].backward()
+        optimizer.step()
+        losses.append(float(terms["total"]))
+        bar.set_postfix({k: f"{float(v):.3f}" for k, v in terms.items()})
+        done = step + 1
+        if checkpoint and (done % config.checkpoint_every == 0 or done == config.steps):
+            save_training_checkpoint(checkpoint, model, optimizer, done, config, extra_meta)
+    return model.eval(), losses
