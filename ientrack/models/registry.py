@@ -8,6 +8,11 @@ import importlib
 
 _BACKBONES = {
     "alexnet": "ientrack.models.alexnet:AlexNetV1",
+    "steerable_alexnet_c4": "ientrack.models.steerable_alexnet:steerable_alexnet_c4",
+    "steerable_alexnet_c8": "ientrack.models.steerable_alexnet:steerable_alexnet_c8",
+    "steerable_alexnet_c4_e2cnn": "ientrack.models.steerable_alexnet:steerable_alexnet_c4_e2cnn",
+    "steerable_alexnet_c8_e2cnn": "ientrack.models.steerable_alexnet:steerable_alexnet_c8_e2cnn",
+    "effnet_lite0_s8": "ientrack.models.effnet_backbone:effnet_lite0_s8",
 }
 
 

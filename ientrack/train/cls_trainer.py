@@ -130,6 +130,8 @@ def _train(config, out_dir, ctx, resume, max_steps, amp, progress, export_to):
     if resume and last.is_file():
         state = load_training_state(last, model, optimizer, scheduler, scaler)
         print0(f"resuming from {last}: epoch {state['epoch']}, step {state['step']}")
+    elif last.is_file():
+        print0(f"{last} exists but resume is off: training from scratch and overwriting it (--resume continues)")
     model.train()
 
     def save():

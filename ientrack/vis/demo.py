@@ -1,5 +1,4 @@
 """Track one target through a video, camera or folder of frames, drawing every result."""
-import os
 import time
 
 import cv2

@@ -1,0 +1,140 @@
+"""Speed of trackers on the same frames, and how close a Siamese step runs to this machine's compute limit
+(the library side of ``tools/benchmark.py``; its docstring says what is measured and how)."""
+import inspect
+import time
+
+import cv2
+import numpy as np
+import torch
+import torch.nn as nn
+from skimage import data
+from tqdm import tqdm
+
+from ientrack import build_tracker
+from ientrack.trackers.registry import load_config, tracker_class
+from ientrack.trackers.siamfc import resolve_device
+
+
+def synthetic_clip(num_frames: int, size=(480, 360)):
+    """A camera panning over the astronaut: frames (RGB uint8) and the box of her face in each."""
+    image = cv2.resize(data.astronaut(), (768, 768), interpolation=cv2.INTER_AREA)
+    frames, boxes = [], []
+    for t in range(num_frames):
+        dx, dy = 100 + 3.0 * t, 20 + 10 * np.sin(t / 5.0)
+        m = np.float32([[1, 0, -dx], [0, 1, -dy]])
+        frames.append(cv2.warpAffine(image, m, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101))
+        boxes.append((260 - dx, 60 - dy, 140, 170))
+    return frames, np.array(boxes)
+
+
+def conv_flops(module: nn.Module, inputs: torch.Tensor) -> int:
+    """FLOPs (2 x multiply-adds) of every ``Conv2d`` in one forward pass of ``module`` on ``inputs``."""
+    total = [0]
+
+    def count(conv, args, out):
+        total[0] += 2 * out.numel() * (conv.in_channels // conv.groups) * conv.kernel_size[0] * conv.kernel_size[1]
+
+    hooks = [m.register_forward_hook(count) for m in module.modules() if isinstance(m, nn.Conv2d)]
+    with torch.inference_mode():
+        module(inputs)
+    for h in hooks:
+        h.remove()
+    return total[0]
+
+
+def timer(fn, device: torch.device):
+    """A callable that runs ``fn`` once (inference mode, synchronised on CUDA) and returns its seconds."""
+
+    def run():
+        start = time.perf_counter()
+        with torch.inference_mode():
+            fn()
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        return time.perf_counter() - start
+
+    return run
+
+
+def conv_probe(device: torch.device):
+    """FLOPs and timer of the reference conv: 3x3, 256 -> 256, on 8 x 256 x 32 x 32, channels-last, float32."""
+    conv = nn.Conv2d(256, 256, 3, padding=1, bias=False).to(device, memory_format=torch.channels_last).eval()
+    x = torch.randn(8, 256, 32, 32, device=device).contiguous(memory_format=torch.channels_last)
+    return conv_flops(conv, x), timer(lambda: conv(x), device)
+
+
+def build(name: str, device: str, random_weights: bool):
+    """The tracker, or ``(None, reason)`` when it cannot be built here."""
+    overrides = {"device": device}
+    cls = tracker_class(load_config(name)["type"])
+    if random_weights and "allow_random_weights" in inspect.signature(cls).parameters:
+        overrides["allow_random_weights"] = True
+    try:
+        return build_tracker(name, **overrides), None
+    except (FileNotFoundError, RuntimeError, ValueError) as e:
+        return None, str(e).splitlines()[0]
+
+
+def siamese_probes(tracker, frame):
+    """Backbone FLOPs of one frame (S scale crops), correlation FLOPs, and timers of the backbone step
+    alone and of the whole ``update``."""
+    x = tracker._patches(frame, tracker.base_x * tracker.scale * tracker.scales, 0.0, tracker.instance_size)
+    x = x.contiguous(memory_format=torch.channels_last)
+    flops = conv_flops(tracker.backbone, x)
+    with torch.inference_mode():
+        side = tracker.backbone(x).shape[-1] - tracker.bank.shape[-1] + 1
+    searched = len(tracker._candidate_rotations())
+    corr = 2 * x.shape[0] * searched * tracker.bank[0].numel() * side ** 2
+    return flops, corr, timer(lambda: tracker.backbone(x), tracker.device), timer(lambda: tracker.update(frame), tracker.device)
+
+
+def paired_shares(conv, step, update, flops: float, conv_flop: float, repeats: int) -> dict:
+    """Conv, backbone step and update timed back to back ``repeats`` times (after a warm-up), so that
+    load from other processes hits all three alike; shares of the conv's FLOP/s are medians over rounds."""
+    rounds = [(conv(), step(), update()) for _ in range(repeats + 1)][1:]
+    t_conv, t_step, t_update = (np.array(col) for col in zip(*rounds))
+    rate_conv = conv_flop / t_conv
+    return {
+        "backbone_step_ms": 1e3 * float(t_step.min()),
+        "update_best_ms": 1e3 * float(t_update.min()),
+        "backbone_share_of_peak": float(np.median(flops[0] / t_step / rate_conv)),
+        "update_share_of_peak": float(np.median(flops[1] / t_update / rate_conv)),
+        "paired_conv_gflops": float(np.median(rate_conv)) / 1e9,
+    }
+
+
+def benchmark(names, device: str, num_frames: int, repeats: int, random_weights: bool) -> dict:
+    """Every tracker on the same clip, and for Siamese trackers their paired share of the conv's FLOP/s."""
+    frames, boxes = synthetic_clip(num_frames)
+    torch_device = resolve_device(device)
+    conv_flop, conv = conv_probe(torch_device)
+    conv()  # warm-up
+    report = {"device": str(torch_device), "threads": torch.get_num_threads(), "frames": num_frames,
+              "trackers": {}, "skipped": {}}
+    for name in tqdm(names, desc="trackers"):
+        tracker, reason = build(name, device, random_weights)
+        if tracker is None:
+            report["skipped"][name] = reason
+            continue
+        _, times = tracker.track(frames, boxes[0])
+        row = {"fps": len(frames) / times.sum(), "update_median_ms": 1e3 * float(np.median(times[1:]))}
+        if hasattr(tracker, "backbone"):
+            flops, corr, step, update = siamese_probes(tracker, frames[-1])
+            row.update({"backbone_gflop_per_frame": flops / 1e9, "correlation_gflop_per_frame": corr / 1e9})
+            row.update(paired_shares(conv, step, update, (flops, flops + corr), conv_flop, repeats))
+        report["trackers"][name] = row
+    report["conv_peak_gflops"] = conv_flop / min(conv() for _ in range(repeats)) / 1e9
+    return report
+
+
+def markdown(report: dict) -> str:
+    cols = ["fps", "update_median_ms", "update_best_ms", "backbone_gflop_per_frame", "backbone_step_ms",
+            "paired_conv_gflops", "backbone_share_of_peak", "update_share_of_peak"]
+    lines = [f"device {report['device']}, {report['threads']} threads, {report['frames']} frames; "
+             f"reference conv best {report['conv_peak_gflops']:.1f} GFLOP/s; shares: median over paired rounds", "",
+             "| tracker | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
+    for name, row in report["trackers"].items():
+        cells = [f"{row[c]:.3g}" if c in row else "-" for c in cols]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    lines += [f"- skipped {name}: {why}" for name, why in report["skipped"].items()]
+    return "\n".join(lines)
