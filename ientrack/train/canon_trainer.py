@@ -80,18 +80,34 @@ class CanonTrainConfig:
     temperature: float = 0.1
     checkpoint_every: int = 50
     seed: int = 0
+    bank_views: int = 8
 
 
-def _copy_outputs(model: Canonicalizer, views: torch.Tensor):
+def copy_features(model: Canonicalizer, views: torch.Tensor) -> torch.Tensor:
+    """Trunk features of the |G| copies of each view: (B, |G|, C, h, w)."""
     copies = model.copies(views)
-    z = model.embed(copies.flatten(0, 1)).reshape(*copies.shape[:2], -1)
-    return model.copy_logits(z), z
+    return model.trunk(copies.flatten(0, 1)).reshape(*copies.shape[:2], *model.trunk_shape)
 
 
-def canon_step(model: Canonicalizer, loss_fn: CanonLoss, view1: torch.Tensor, view2: torch.Tensor) -> dict:
-    """The loss terms for two views (B, 3, size, size) of the same B upright images."""
-    logits1, z1 = _copy_outputs(model, view1)
-    logits2, z2 = _copy_outputs(model, view2)
+@torch.no_grad()
+def feature_bank(model: Canonicalizer, images, views: int, rng: np.random.Generator, progress=True):
+    """For a frozen trunk: its features of ``views`` augmented views of every image, (views, N, |G|, C, h, w).
+
+    Computed once, so that training runs only the head (the trunk costs nearly all the time)."""
+    bank = [torch.cat([copy_features(model, augmented_views(images, range(i, min(i + 32, len(images))),
+                                                            model.size, rng))
+                       for i in range(0, len(images), 32)])
+            for _ in tqdm(range(views), desc="trunk features", disable=not progress)]
+    return torch.stack(bank)
+
+
+def canon_step(model: Canonicalizer, loss_fn: CanonLoss, features1: torch.Tensor, features2: torch.Tensor) -> dict:
+    """The loss terms for the copy features (B, |G|, C, h, w) of two views of the same B upright images."""
+    outputs = []
+    for features in (features1, features2):
+        z = model.project(features.flatten(0, 1)).reshape(*features.shape[:2], -1)
+        outputs.append((model.copy_logits(z), z))
+    (logits1, z1), (logits2, z2) = outputs
     return loss_fn(logits1, logits2, z1, z2)
 
 
@@ -147,20 +163,25 @@ def train_canonicalizer(images, config: CanonTrainConfig, checkpoint=None, resum
         _restore_optimizer(optimizer, state, meta["optimizer"])
         start = int(meta["step"])
     rng = np.random.default_rng([config.seed, start])
+    bank = feature_bank(model.eval(), images, config.bank_views, rng, progress) if model.freeze_trunk else None
     losses = []
     model.train()
     bar = tqdm(range(start, config.steps), desc="canonicalizer", disable=not progress, initial=start,
                total=config.steps)
     for step in bar:
         indices = rng.integers(len(images), size=config.batch)
-        view1 = augmented_views(images, indices, model.size, rng)
-        view2 = augmented_views(images, indices, model.size, rng)
-        terms = canon_step(model, loss_fn, view1, view2)
+        if bank is None:
+            features = [copy_features(model, augmented_views(images, indices, model.size, rng)) for _ in "12"]
+        else:
+            first = rng.integers(len(bank), size=config.batch)
+            second = (first + rng.integers(1, len(bank), size=config.batch)) % len(bank)
+            features = [bank[torch.as_tensor(v), torch.as_tensor(indices)] for v in (first, second)]
+        terms = canon_step(model, loss_fn, *features)
         optimizer.zero_grad()
         terms["total"].backward()
         optimizer.step()
-        losses.append(float(terms["total"]))
-        bar.set_postfix({k: f"{float(v):.3f}" for k, v in terms.items()})
+        losses.append(terms["total"].item())
+        bar.set_postfix({k: f"{v.item():.3f}" for k, v in terms.items()})
         done = step + 1
         if checkpoint and (done % config.checkpoint_every == 0 or done == config.steps):
             save_training_checkpoint(checkpoint, model, optimizer, done, config, extra_meta)
