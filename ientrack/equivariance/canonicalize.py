@@ -44,13 +44,12 @@ def downsample(x: torch.Tensor, size: int) -> torch.Tensor:
 def _as_batch(patches) -> tuple[torch.Tensor, bool]:
     """A float ``B x 3 x H x W`` tensor from a tensor (3, H, W) / (B, 3, H, W) or a numpy array
     (H, W, 3) / (N, H, W, 3) in RGB 0..255; also whether a single patch was given."""
-    if isinstance(patches, np.ndarray):
-        t = torch.from_numpy(np.ascontiguousarray(patches)).float()
-        t = t.permute(2, 0, 1) if t.dim() == 3 else t.permute(0, 3, 1, 2)
-    else:
-        t = patches.float()
+    is_numpy = isinstance(patches, np.ndarray)
+    t = torch.from_numpy(np.ascontiguousarray(patches)).float() if is_numpy else patches.float()
     single = t.dim() == 3
     t = t.unsqueeze(0) if single else t
+    if is_numpy and t.dim() == 4:
+        t = t.permute(0, 3, 1, 2)
     if t.dim() != 4 or t.shape[1] != 3:
         raise ValueError(f"predict_pose needs RGB patches (H, W, 3) / (N, H, W, 3) as numpy or (3, H, W) / "
                          f"(B, 3, H, W) as torch, got shape {tuple(np.shape(patches))}")

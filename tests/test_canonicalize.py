@@ -1,0 +1,116 @@
+"""Canonicalizers: equivariance by construction, exact invariance with an oracle, losses, training."""
+import numpy as np
+import pytest
+import torch
+
+from ientrack.equivariance.canon_loss import consistency_loss, contrastive_loss, prior_loss
+from ientrack.equivariance.canonicalize import (CanonicalizedModel, Canonicalizer, EquivariantCanonicalizer,
+                                                PosePredictor, small_cnn_trunk)
+from ientrack.equivariance.groups import cyclic
+from ientrack.train.canon_trainer import CanonTrainConfig, train_canonicalizer
+
+C4 = cyclic(4)
+
+
+def images(batch=3, size=48, seed=0):
+    return torch.rand(batch, 3, size, size, generator=torch.Generator().manual_seed(seed)) * 255
+
+
+@pytest.mark.parametrize("make", [lambda: EquivariantCanonicalizer("C4"),
+                                  lambda: Canonicalizer(small_cnn_trunk(), "C4", size=48)])
+def test_pose_of_a_quarter_turn_is_the_pose_plus_90_degrees(make):
+    torch.manual_seed(0)
+    model = make().eval()
+    x = images()
+    with torch.no_grad():
+        logits = model.pose_logits(x)
+        for k in range(1, 4):
+            turned = model.pose_logits(torch.rot90(x, k, dims=(-2, -1)))
+            assert torch.allclose(turned, torch.roll(logits, k, dims=1), atol=1e-5)
+            assert torch.equal(model.predict(torch.rot90(x, k, dims=(-2, -1))), (model.predict(x) + k) % 4)
+    angles = model.predict_pose(x)
+    turned = model.predict_pose(torch.rot90(x, 1, dims=(-2, -1)))
+    assert torch.equal((angles + 90 + 180) % 360 - 180, turned)
+
+
+def test_predict_pose_takes_a_numpy_patch():
+    model = Canonicalizer(small_cnn_trunk(), "C4", size=32).eval()
+    patch = np.random.default_rng(0).integers(0, 256, (40, 40, 3), dtype=np.uint8)
+    angle = model.predict_pose(patch)
+    assert angle in (-180.0, -90.0, 0.0, 90.0)
+    assert model.predict_pose(np.ascontiguousarray(np.rot90(patch, 1))) == (angle + 270) % 360 - 180
+    with pytest.raises(ValueError, match="RGB patches"):
+        model.predict_pose(np.zeros((40, 40)))
+
+
+class MarkerOracle(PosePredictor):
+    """Knows the answer: the upright images carry a bright top-left corner; the pose is where it went."""
+
+    def __init__(self):
+        super().__init__()
+        self.group = C4
+        self.dummy = torch.nn.Parameter(torch.zeros(1))
+
+    def pose_logits(self, x):
+        # corner k (top-left, bottom-left, bottom-right, top-right) holds the marker after k CCW quarter turns
+        corners = torch.stack([x[:, 0, 0, 0], x[:, 0, -1, 0], x[:, 0, -1, -1], x[:, 0, 0, -1]], dim=1)
+        return corners
+
+
+def test_oracle_canonicalized_model_is_exactly_c4_invariant():
+    x = images(4, 24) * 0.5
+    x[:, :, 0, 0] = 255.0
+    extractor = torch.nn.Sequential(torch.nn.Conv2d(3, 5, 3), torch.nn.Flatten(), torch.nn.LazyLinear(7))
+    model = CanonicalizedModel(MarkerOracle(), extractor)
+    with torch.no_grad():
+        upright = model(x)
+        for k in range(1, 4):
+            assert torch.equal(model(torch.rot90(x, k, dims=(-2, -1))), upright)
+        assert not torch.allclose(extractor(torch.rot90(x, 1, dims=(-2, -1))), upright)
+
+
+def perfect_copy_logits(poses, margin=20.0):
+    """Copy g of image b has pose g * poses[b], with confidence ``margin``."""
+    b = len(poses)
+    logits = torch.zeros(b, 4, 4)
+    for i, p in enumerate(poses):
+        for g in range(4):
+            logits[i, g, (g + p) % 4] = margin
+    return logits
+
+
+def test_consistency_loss_is_zero_for_a_perfect_canonicalizer_and_not_for_a_random_one():
+    perfect = perfect_copy_logits([0, 1, 3])
+    assert consistency_loss(perfect, C4) < 1e-6
+    random = torch.randn(3, 4, 4, generator=torch.Generator().manual_seed(0)) * 3
+    assert consistency_loss(random, C4) > 0.3
+    # the prior prefers the identity pose of upright images
+    assert prior_loss(perfect_copy_logits([0, 0, 0]), C4) < 1e-6
+    assert prior_loss(perfect, C4) > 10
+
+
+def test_contrastive_loss_separates_rotations_and_images():
+    distinct = torch.eye(12).reshape(3, 4, 12)  # every copy of every image its own direction
+    assert contrastive_loss(distinct, distinct, temperature=0.05) < 1e-6
+    same = torch.ones(3, 4, 12)  # all copies alike: nothing to tell apart
+    assert contrastive_loss(same, same) == pytest.approx(np.log(12), rel=1e-5)
+
+
+def test_a_few_training_steps_lower_the_loss(tmp_path):
+    rng = np.random.default_rng(0)
+    # upright toy photos: bright sky above, dark ground below, some texture
+    photos = []
+    for _ in range(4):
+        image = rng.integers(0, 60, (40, 40, 3)).astype(np.uint8)
+        image[:15] += 180
+        photos.append(image)
+    config = CanonTrainConfig(canonicalizer={"trunk": "small", "group": "C4", "size": 16, "search": True},
+                              steps=12, batch=4, lr=3e-3, checkpoint_every=6)
+    checkpoint = tmp_path / "canon.pt"
+    model, losses = train_canonicalizer(photos, config, checkpoint=checkpoint, progress=False)
+    assert np.mean(losses[-3:]) < np.mean(losses[:3])
+    state = torch.load(checkpoint, weights_only=True)
+    assert state["meta"]["step"] == 12
+    config.steps = 14  # resume continues from step 12
+    _, more = train_canonicalizer(photos, config, checkpoint=checkpoint, progress=False)
+    assert len(more) == 2

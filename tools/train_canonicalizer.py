@@ -1,0 +1,53 @@
+"""Train a C4 canonicalizer on a folder of upright photos (see docs/CANONICALIZATION.md).
+
+    python tools/train_canonicalizer.py --images ../shared/data/imagenet_samples --select even \
+        --checkpoint runs/canon_c4.pt --export trackers/canonicalizer_c4.pt
+
+``--select even`` trains on the even positions of the sorted file list, leaving the odd ones for
+``tools/check_canonicalization.py --select odd``. Interrupt and re-run the same command to resume.
+"""
+import argparse
+
+import torch
+
+from ientrack.train.canon_trainer import CanonTrainConfig, export_weights, read_image_folder, train_canonicalizer
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--images", required=True, help="folder of upright photos (searched recursively)")
+    parser.add_argument("--select", default="all", choices=["all", "even", "odd"])
+    parser.add_argument("--trunk", default="lite0", choices=["lite0", "small"])
+    parser.add_argument("--trunk-stride", type=int, default=16)
+    parser.add_argument("--size", type=int, default=64, help="canonicalizer input size in pixels")
+    parser.add_argument("--direct", action="store_true", help="predict the pose in one pass (no search)")
+    parser.add_argument("--steps", type=int, default=600)
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--bank-views", type=int, default=6, help="cached augmented views per image (frozen trunk)")
+    parser.add_argument("--contrastive", type=float, default=0.1)
+    parser.add_argument("--consistency", type=float, default=0.0)
+    parser.add_argument("--checkpoint", default="runs/canonicalizer_c4.pt", help="training checkpoint (resumed)")
+    parser.add_argument("--export", default=None, help="also write the shippable float16 weights here")
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: leave the default)")
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    images, names = read_image_folder(args.images, args.select)
+    settings = {"trunk": args.trunk, "group": "C4", "size": args.size, "search": not args.direct}
+    if args.trunk == "lite0":
+        settings["trunk_stride"] = args.trunk_stride
+    config = CanonTrainConfig(canonicalizer=settings, steps=args.steps, batch=args.batch, lr=args.lr,
+                              contrastive=args.contrastive, consistency=args.consistency,
+                              bank_views=args.bank_views)
+    trained_on = {"trained_on": f"{len(names)} images of {args.images} (select={args.select})"}
+    model, losses = train_canonicalizer(images, config, checkpoint=args.checkpoint, extra_meta=trained_on)
+    if losses:
+        print(f"final loss {sum(losses[-20:]) / len(losses[-20:]):.4f} after {config.steps} steps")
+    if args.export:
+        export_weights(args.export, model, config, trained_on)
+        print(f"wrote {args.export}")
+
+
+if __name__ == "__main__":
+    main()
