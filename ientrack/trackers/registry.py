@@ -14,6 +14,7 @@ import yaml
 TRACKER_TYPES = {
     "opencv": "ientrack.trackers.opencv:OpenCVTracker",
     "siamfc": "ientrack.trackers.siamfc:SiamFCTracker",
+    "siamfc_pretrained": "ientrack.trackers.pretrained_siamfc:PretrainedSiamFCTracker",
 }
 
 ZOO_ENV = "IENTRACK_ZOO"

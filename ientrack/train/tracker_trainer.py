@@ -24,6 +24,7 @@ from ientrack.models.heads import XCorrHead
 from ientrack.models.registry import build_backbone
 from ientrack.models.siamese import SiameseNet
 from ientrack.train.distributed import all_reduce_mean, barrier, cleanup, init_distributed, print0, unwrap
+from ientrack.train.ien_tracker_loss import build_ien, ien_train_step
 from ientrack.train.siamese_loss import BalancedLoss
 
 LAST = "last.pt"
@@ -46,6 +47,8 @@ class TrainSettings:
     workers: int = 4
     seed: int = 0
     export_half: bool = True
+    backbone: Optional[str] = None  # the backbone's training form where it differs (re_siamfc: e2cnn)
+    ien: Optional[dict] = None  # the IEN term: {beta, group, layers} (ientrack.train.ien_tracker_loss)
 
     @classmethod
     def from_config(cls, config: dict, **overrides) -> "TrainSettings":
@@ -164,8 +167,12 @@ def load_training_state(path, model, optimizer, scheduler, scaler) -> dict:
 
 
 def export_weights(model, path, half: bool = True, meta: Optional[dict] = None) -> Path:
-    """Save the network's state dict (``backbone.*``; float16 when ``half``) for the tracker to load."""
-    save_checkpoint(path, unwrap(model).state_dict(), meta or {}, half=half)
+    """Save the network's state dict (``backbone.*``; float16 when ``half``) for the tracker to load; a
+    backbone with an ``export()`` method (trained as e2cnn) is saved in its exported, plain-torch form."""
+    net = unwrap(model)
+    if hasattr(net.backbone, "export"):
+        net = SiameseNet(net.backbone.export(), net.head)
+    save_checkpoint(path, net.state_dict(), meta or {}, half=half)
     return Path(path)
 
 
@@ -220,7 +227,7 @@ def train_tracker(config, data, out_dir, epochs: Optional[int] = None, batch_siz
 
 def _train(config, dataset, out_dir, settings, ctx, resume, amp, max_steps, export, pretrained, progress):
     torch.manual_seed(settings.seed)
-    net = build_siamese_net(config)
+    net = build_siamese_net(dict(config, backbone=settings.backbone) if settings.backbone else config)
     if pretrained:
         load_pretrained_backbone(net, pretrained)
     net.to(ctx.device)
@@ -229,6 +236,7 @@ def _train(config, dataset, out_dir, settings, ctx, resume, amp, max_steps, expo
     if ctx.distributed and ctx.device.type == "cuda":
         net = torch.nn.SyncBatchNorm.convert_sync_batchnorm(net)  # batch statistics over all GPUs
     net.train()
+    ien = build_ien(net.backbone, settings.ien, dataset.exemplar_size)
     amp = amp_dtype(ctx.device, amp)
     optimizer = torch.optim.SGD(net.parameters(), lr=settings.lr_start, momentum=settings.momentum,
                                 weight_decay=settings.weight_decay)
@@ -259,7 +267,8 @@ def _train(config, dataset, out_dir, settings, ctx, resume, amp, max_steps, expo
         for z, x, *_ in bar:
             z = z.to(ctx.device, non_blocking=True)
             x = x.to(ctx.device, non_blocking=True)
-            loss = train_step(model, loss_fn, optimizer, scaler, z, x, amp).item()
+            loss = (train_step(model, loss_fn, optimizer, scaler, z, x, amp) if ien is None else
+                    ien_train_step(model, ien, loss_fn, optimizer, scaler, z, x, amp)).item()
             state["step"] += 1
             state["epoch_step"] += 1
             bar.set_postfix(loss=f"{loss:.4f}", lr=f"{scheduler.get_last_lr()[0]:.2e}")
