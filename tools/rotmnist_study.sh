@@ -1,27 +1,59 @@
 #!/usr/bin/env bash
 # The Rot-MNIST study: CNNBasic with beta = 0, IEN R4, IEN R8, IEN R4 heterogeneous, and the steerable
-# (e2cnn C4) CNNBasic; 3 seeds each, 5 epochs (the configs in configs/cls/), then one collated table.
+# (e2cnn C4 and C8) CNNBasic; 3 seeds each, 5 epochs (the configs in configs/cls/), then one collated
+# table. STUDY=ablations runs the variants that ask when the IEN loss helps (training length, beta,
+# input size, R8) instead; STUDY="main ablations" runs both.
 #
-#   tools/rotmnist_study.sh [OUT] [train_cls flags...]
-#   tools/rotmnist_study.sh runs/rotmnist --data-root ~/data/mnist --device cuda
-#   SEEDS="0" tools/rotmnist_study.sh runs/rotmnist_quick --train-limit 2000
+#   tools/rotmnist_study.sh OUT [train_cls flags...]
+#   tools/rotmnist_study.sh runs/rotmnist --data-root ../shared/data/mnist --device cuda   # the docs' table
+#   SEEDS="0" tools/rotmnist_study.sh runs/rotmnist_quick --max-steps 20                  # a smoke run
 #
-# Interrupt it at any time: finished runs (OUT/<config>/seed<k>/results.json) are skipped and an
+# Interrupt it at any time: finished runs (OUT/<name>/seed<k>/results.json) are skipped and an
 # unfinished one resumes from its last.pt. The table lands in OUT/results.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${1:-runs/rotmnist}"
 shift || true
 seeds="${SEEDS:-0 1 2}"
-configs="rotmnist_beta0 rotmnist_ien_r4 rotmnist_ien_r8 rotmnist_ien_r4_hetero rotmnist_steerable_c4"
-for config in $configs; do
+study="${STUDY:-main}"
+
+# name | config | extra train_cls flags
+main_runs="
+rotmnist_beta0|rotmnist_beta0|
+rotmnist_ien_r4|rotmnist_ien_r4|
+rotmnist_ien_r8|rotmnist_ien_r8|
+rotmnist_ien_r4_hetero|rotmnist_ien_r4_hetero|
+rotmnist_steerable_c4|rotmnist_steerable_c4|
+rotmnist_steerable_c8|rotmnist_steerable_c8|"
+ablation_runs="
+beta0_20ep|rotmnist_beta0|--epochs 20
+ien_r4_20ep|rotmnist_ien_r4|--epochs 20
+ien_r8_20ep|rotmnist_ien_r8|--epochs 20
+ien_r4_beta0.1|rotmnist_ien_r4|--beta 0.1
+ien_r4_beta10|rotmnist_ien_r4|--beta 10
+beta0_29px|rotmnist_beta0|--input-size 29
+ien_r4_29px|rotmnist_ien_r4|--input-size 29"
+
+runs=""
+for part in $study; do
+  case "$part" in
+    main) runs="$runs$main_runs" ;;
+    ablations) runs="$runs$ablation_runs" ;;
+    *) echo "STUDY: unknown part '$part' (main, ablations)" >&2; exit 2 ;;
+  esac
+done
+
+while IFS='|' read -r name config flags; do
+  [ -n "$name" ] || continue
   for seed in $seeds; do
-    run="$out/$config/seed$seed"
+    run="$out/$name/seed$seed"
     if [ -f "$run/results.json" ]; then
       echo "done already: $run"
       continue
     fi
-    python tools/train_cls.py --config "configs/cls/$config.yaml" --seed "$seed" --out "$run" --resume "$@"
+    # shellcheck disable=SC2086  # flags split into words on purpose
+    python tools/train_cls.py --config "configs/cls/$config.yaml" --name "$name" --seed "$seed" --out "$run" \
+      --resume $flags "$@"
   done
-done
+done <<< "$runs"
 python tools/train_cls.py --collate "$out"

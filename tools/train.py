@@ -29,7 +29,10 @@ def main(argv=None):
                         help="log-spaced learning rates of the first and last epoch (default 1e-2 1e-5)")
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     parser.add_argument("--out", default="runs/siamfc", help="folder of last.pt (the resumable state)")
+    parser.add_argument("--repeat", type=int, default=1, help="pairs per sequence and per image in one epoch (small data)")
     parser.add_argument("--max-steps", type=int, default=None, help="stop after this many steps (smoke runs)")
+    parser.add_argument("--max-minutes", type=float, default=None,
+                        help="stop after this much training time, saving last.pt (a later run resumes)")
     parser.add_argument("--workers", type=int, default=None, help="data loading processes per training process")
     parser.add_argument("--resume", action=argparse.BooleanOptionalAction, default=True, help="continue from OUT/last.pt")
     parser.add_argument("--amp", action=argparse.BooleanOptionalAction, default=None, help="mixed precision (default: on CUDA)")
@@ -42,12 +45,12 @@ def main(argv=None):
     if not args.data and not args.image_folder:
         parser.error("give training data: --data GOT10k-train and/or --image-folder DIR")
     try:
-        data = pair_sources(args.data, args.image_folder, data_root=args.data_root)
+        data = pair_sources(args.data, args.image_folder, data_root=args.data_root, repeat=args.repeat)
     except (OSError, ValueError) as e:  # a missing dataset or image folder: say which, no traceback
         parser.error(str(e))
     result = train_tracker(args.config or args.tracker, data, args.out, epochs=args.epochs, batch_size=args.batch_size,
                            lr=args.lr, device=args.device, resume=args.resume, amp=args.amp, workers=args.workers,
-                           max_steps=args.max_steps, export=args.export, pretrained=args.pretrained,
+                           max_steps=args.max_steps, max_minutes=args.max_minutes, export=args.export, pretrained=args.pretrained,
                            seed=args.seed, rotate=args.rotate)
     return 0 if result["step"] > 0 else 1
 

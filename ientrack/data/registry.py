@@ -2,7 +2,8 @@
 
 Names (case-insensitive): ``OTB100`` (= ``OTB2015``), ``OTB2013``, ``OTB50``, ``GOT10k-train`` / ``-val`` /
 ``-test``, ``VOT<year>`` or ``VOT``, ``LaSOT`` (the 280-sequence test split), ``LaSOT-train``, ``LaSOT-full``,
-``UAV123``, ``UAV20L``, ``Builtin`` (the synthetic benchmark), ``json:<path>`` or any ``*.json`` path (a
+``UAV123``, ``UAV20L``, ``Builtin`` (the synthetic benchmark), ``Builtin-train`` (64 more synthetic
+sequences from other seeds, for training), ``json:<path>`` or any ``*.json`` path (a
 pysot-style annotation file; frames under ``root``). ``Rot-<name>`` / ``Rot<omega>-<name>`` wraps any of
 them in the Rot protocol (in-plane rotation of ``omega`` degrees per frame, 2 by default).
 """
@@ -24,9 +25,12 @@ _ROT_PREFIX = re.compile(r"^rot(\d+(?:\.\d+)?)?-(.+)$", re.IGNORECASE)
 _VOT_NAME = re.compile(r"^vot(\d{4})?$", re.IGNORECASE)
 
 
+BUILTIN_TRAIN = {"num_sequences": 64, "seed": 1}  # disjoint draws from the benchmark's (seed 0)
+
+
 def _builtin(root, name, allow_partial, **options) -> Dataset:
     from ientrack.data.synthetic import load_builtin  # written separately; imported only when asked for
-    dataset = load_builtin(cache_dir=root, **options)
+    dataset = load_builtin(cache_dir=root, **{**(BUILTIN_TRAIN if name == "Builtin-train" else {}), **options})
     dataset.name = name
     return dataset
 
@@ -51,6 +55,7 @@ _DATASETS: Dict[str, Tuple[str, List[str], Callable]] = {
     "uav123": ("UAV123", ["UAV123"], _call(load_uav123, "UAV123")),
     "uav20l": ("UAV20L", ["UAV123"], _call(load_uav123, "UAV20L")),
     "builtin": ("Builtin", [], _builtin),
+    "builtin-train": ("Builtin-train", [], _builtin),
 }
 
 

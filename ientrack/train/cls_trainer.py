@@ -210,7 +210,7 @@ def _finish(config, net, test_set, out_dir, ctx, amp, progress, state, steps_per
         "device": str(ctx.device), "config": config.to_dict(),
     }
     _write_json(out_dir / RESULTS, results)
-    print0(f"{config.name}: upright {metrics['upright']:.4f}, C4 {metrics['c4']}, C8 {metrics['c8']}, "
+    print0(f"{config.name}: upright {metrics['upright']:.4f}, C4 {metrics['c4']:.4f}, C8 {metrics['c8']:.4f}, "
            f"random {metrics['random']:.4f}; results in {out_dir / RESULTS}")
     return results
 

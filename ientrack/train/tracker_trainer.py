@@ -8,6 +8,7 @@ default) are exported to the file the tracker config's ``weights`` names.
 """
 import dataclasses
 import math
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -193,16 +194,16 @@ def _epoch_loader(dataset, settings, ctx, epoch: int, skip_batches: int):
 def train_tracker(config, data, out_dir, epochs: Optional[int] = None, batch_size: Optional[int] = None,
                   lr: Optional[tuple] = None, device: str = "auto", resume: bool = True,
                   amp: Optional[bool] = None, workers: Optional[int] = None, max_steps: Optional[int] = None,
-                  save_every: Optional[int] = None, export: Optional[str] = None,
+                  max_minutes: Optional[float] = None, save_every: Optional[int] = None, export: Optional[str] = None,
                   pretrained: Optional[str] = None, seed: Optional[int] = None,
                   rotate: Optional[bool] = None, progress: bool = True) -> dict:
     """Train the network of tracker ``config`` (a name, a YAML path or a loaded dict) on ``data``.
 
     ``data``: a :class:`~ientrack.data.pairs.TrainingPairs` or a list of pair sources (see
     :func:`ientrack.data.pairs.pair_sources`). ``lr``: ``(start, end)`` of the log-spaced schedule.
-    ``amp``: mixed precision (see :func:`amp_dtype`), by default on CUDA only. ``max_steps`` stops
-    early (a smoke run); the export then goes to ``out_dir/weights.pt`` unless ``export`` names a
-    file, so that a partial run never replaces a tracker's shipped weights. Under ``torchrun`` every process calls this function.
+    ``amp``: mixed precision (see :func:`amp_dtype`), by default on CUDA only. ``max_steps`` (a smoke
+    run) or ``max_minutes`` (a time budget; a later call resumes) stops early; the export then goes to
+    ``out_dir/weights.pt`` unless ``export`` names a file, so that a partial run never replaces a tracker's shipped weights. Under ``torchrun`` every process calls this function.
     Returns ``{"step", "epoch", "loss", "export", "model"}`` (the trained :class:`SiameseNet`; ``export``
     is ``None`` on ranks other than 0).
     """
@@ -219,13 +220,14 @@ def train_tracker(config, data, out_dir, epochs: Optional[int] = None, batch_siz
     joined_before = dist.is_initialized()
     ctx = init_distributed(device)
     try:
-        return _train(config, data, Path(out_dir), settings, ctx, resume, amp, max_steps, export, pretrained, progress)
+        stop = Stop(max_steps, None if max_minutes is None else time.monotonic() + 60 * max_minutes)
+        return _train(config, data, Path(out_dir), settings, ctx, resume, amp, stop, export, pretrained, progress)
     finally:
         if not joined_before:
             cleanup()
 
 
-def _train(config, dataset, out_dir, settings, ctx, resume, amp, max_steps, export, pretrained, progress):
+def _train(config, dataset, out_dir, settings, ctx, resume, amp, stop, export, pretrained, progress):
     torch.manual_seed(settings.seed)
     net = build_siamese_net(dict(config, backbone=settings.backbone) if settings.backbone else config)
     if pretrained:
@@ -260,7 +262,7 @@ def _train(config, dataset, out_dir, settings, ctx, resume, amp, max_steps, expo
         if ctx.is_main:
             save_training_state(last, model, optimizer, scheduler, scaler, state)
 
-    while state["epoch"] < settings.epochs and not _done(state, max_steps):
+    while state["epoch"] < settings.epochs and not stop.reached(state, ctx):
         loader = _epoch_loader(dataset, settings, ctx, state["epoch"], state["epoch_step"])
         bar = tqdm(loader, total=steps_per_epoch, initial=state["epoch_step"], disable=not (progress and ctx.is_main),
                    desc=f"epoch {state['epoch'] + 1}/{settings.epochs}", dynamic_ncols=True)
@@ -272,7 +274,7 @@ def _train(config, dataset, out_dir, settings, ctx, resume, amp, max_steps, expo
             state["step"] += 1
             state["epoch_step"] += 1
             bar.set_postfix(loss=f"{loss:.4f}", lr=f"{scheduler.get_last_lr()[0]:.2e}")
-            if _done(state, max_steps):
+            if stop.reached(state, ctx):
                 break
             if state["step"] % settings.save_every == 0:
                 save()
@@ -304,5 +306,18 @@ def _found_by_every_process(path: Path, ctx) -> bool:
     return found
 
 
-def _done(state: dict, max_steps: Optional[int]) -> bool:
-    return max_steps is not None and state["step"] >= max_steps
+@dataclass
+class Stop:
+    """When a run stops before its last epoch: after ``max_steps`` steps or past ``deadline``
+    (``time.monotonic()``; every process stops at the same step, the first at which any is late)."""
+
+    max_steps: Optional[int] = None
+    deadline: Optional[float] = None
+
+    def reached(self, state: dict, ctx) -> bool:
+        if self.max_steps is not None and state["step"] >= self.max_steps:
+            return True
+        if self.deadline is None:
+            return False
+        late = torch.tensor([float(time.monotonic() > self.deadline)], device=ctx.device)
+        return bool(all_reduce_mean(late) > 0)
