@@ -9,13 +9,16 @@
 #   SEEDS="0" tools/rotmnist_study.sh runs/rotmnist_quick --max-steps 20                  # a smoke run
 #
 # Interrupt it at any time: finished runs (OUT/<name>/seed<k>/results.json) are skipped and an
-# unfinished one resumes from its last.pt. The table lands in OUT/results.md.
+# unfinished one resumes from its last.pt; a run that fails is reported and the others go on. The table
+# lands in OUT/results.md. PYTHON names the interpreter (default: python).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${1:-runs/rotmnist}"
 shift || true
 seeds="${SEEDS:-0 1 2}"
 study="${STUDY:-main}"
+python="${PYTHON:-python}"
+failed=0
 
 # name | config | extra train_cls flags
 main_runs="
@@ -52,8 +55,9 @@ while IFS='|' read -r name config flags; do
       continue
     fi
     # shellcheck disable=SC2086  # flags split into words on purpose
-    python tools/train_cls.py --config "configs/cls/$config.yaml" --name "$name" --seed "$seed" --out "$run" \
-      --resume $flags "$@"
+    "$python" tools/train_cls.py --config "configs/cls/$config.yaml" --name "$name" --seed "$seed" \
+      --out "$run" --resume $flags "$@" || { echo "FAILED: $run" >&2; failed=1; }
   done
 done <<< "$runs"
-python tools/train_cls.py --collate "$out"
+"$python" tools/train_cls.py --collate "$out"
+exit "$failed"

@@ -1,6 +1,8 @@
 """Speed of trackers on the same frames, and how close a Siamese step runs to this machine's compute limit
 (the library side of ``tools/benchmark.py``; its docstring says what is measured and how)."""
 import inspect
+import os
+import platform
 import time
 
 import cv2
@@ -56,6 +58,22 @@ def timer(fn, device: torch.device):
     return run
 
 
+def device_name(device: torch.device) -> str:
+    """The GPU's name, or the CPU's model and core count."""
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    model = next((line.split(":", 1)[1].strip() for line in _cpuinfo() if line.startswith("model name")), platform.processor())
+    return f"{model or 'CPU'}, {os.cpu_count()} cores"
+
+
+def _cpuinfo() -> list:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            return f.read().splitlines()
+    except OSError:
+        return []
+
+
 def conv_probe(device: torch.device):
     """FLOPs and timer of the reference conv: 3x3, 256 -> 256, on 8 x 256 x 32 x 32, channels-last, float32."""
     conv = nn.Conv2d(256, 256, 3, padding=1, bias=False).to(device, memory_format=torch.channels_last).eval()
@@ -109,7 +127,8 @@ def benchmark(names, device: str, num_frames: int, repeats: int, random_weights:
     torch_device = resolve_device(device)
     conv_flop, conv = conv_probe(torch_device)
     conv()  # warm-up
-    report = {"device": str(torch_device), "threads": torch.get_num_threads(), "frames": num_frames,
+    report = {"device": str(torch_device), "device_name": device_name(torch_device),
+              "threads": torch.get_num_threads(), "frames": num_frames,
               "trackers": {}, "skipped": {}}
     for name in tqdm(names, desc="trackers"):
         tracker, reason = build(name, device, random_weights)
@@ -130,7 +149,7 @@ def benchmark(names, device: str, num_frames: int, repeats: int, random_weights:
 def markdown(report: dict) -> str:
     cols = ["fps", "update_median_ms", "update_best_ms", "backbone_gflop_per_frame", "backbone_step_ms",
             "paired_conv_gflops", "backbone_share_of_peak", "update_share_of_peak"]
-    lines = [f"device {report['device']}, {report['threads']} threads, {report['frames']} frames; "
+    lines = [f"device {report['device']} ({report.get('device_name', '?')}), {report['threads']} threads, {report['frames']} frames; "
              f"reference conv best {report['conv_peak_gflops']:.1f} GFLOP/s; shares: median over paired rounds", "",
              "| tracker | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
     for name, row in report["trackers"].items():

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
+import cv2
 import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
@@ -188,7 +189,13 @@ def _epoch_loader(dataset, settings, ctx, epoch: int, skip_batches: int):
     # a generator of its own keeps the global RNG untouched, so a resumed run matches an uninterrupted one
     generator = torch.Generator().manual_seed(settings.seed * 100003 + epoch)
     return DataLoader(dataset, batch_size=settings.batch_size, sampler=indices, drop_last=True,
-                      num_workers=settings.workers, pin_memory=ctx.device.type == "cuda", generator=generator)
+                      num_workers=settings.workers, pin_memory=ctx.device.type == "cuda", generator=generator,
+                      worker_init_fn=_one_thread_per_worker)
+
+
+def _one_thread_per_worker(_):
+    """OpenCV's warps in a loader worker use one thread: the workers are the parallelism."""
+    cv2.setNumThreads(1)
 
 
 def train_tracker(config, data, out_dir, epochs: Optional[int] = None, batch_size: Optional[int] = None,
