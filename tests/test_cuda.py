@@ -47,3 +47,14 @@ def test_mixed_precision_steps_lower_the_loss_on_the_gpu():
     optimizer, loss_fn = sgd(net), BalancedLoss(9, 8).to(device)
     losses = [train_step(net, loss_fn, optimizer, scaler, z, x, amp).item() for _ in range(20)]
     assert np.isfinite(losses).all() and losses[-1] < 0.75 * losses[0]
+
+
+def test_a_steerable_net_exports_onto_its_own_gpu():
+    from ientrack.equivariance.steerable import export_to_torch
+    from ientrack.models.cls_models import build_cls_model
+
+    net = build_cls_model("steerable_cnn_basic", 10, 1, group="C4").cuda().eval()
+    plain = export_to_torch(net)
+    x = torch.rand(2, 1, 29, 29, device="cuda")
+    with torch.no_grad():
+        assert torch.allclose(plain(x), net(x), atol=1e-4)

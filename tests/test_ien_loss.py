@@ -62,6 +62,17 @@ def test_interpolated_group_compares_inside_the_disk():
     assert equivariance_loss(small_cnn(), SCALAR_SPECS, cyclic(8), torch.randn(4, 3, SIZE, SIZE)) > 1e-3
 
 
+def test_interpolated_groups_leave_out_2x2_maps_which_hold_no_disk():
+    """CNNBasic at 28 px ends in 2 x 2 maps: C8's disk there is empty, so that layer is left out (it
+    made the whole loss NaN once); a net whose every tapped map is 2 x 2 is refused by name."""
+    net = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(2))
+    specs = {"1": FieldSpec.homogeneous(8, 1), "2": FieldSpec.homogeneous(8, 1)}
+    loss = equivariance_loss(net, specs, cyclic(8), torch.randn(4, 3, 16, 16))
+    assert torch.isfinite(loss) and loss > 0
+    with pytest.raises(ValueError, match="too small"):
+        equivariance_loss(net, {"2": specs["2"]}, cyclic(8), torch.randn(4, 3, 16, 16))
+
+
 def test_gradients_flow_and_a_few_steps_reduce_the_loss():
     net = small_cnn()
     x = torch.randn(8, 3, SIZE, SIZE)

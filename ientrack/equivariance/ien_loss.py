@@ -8,7 +8,7 @@ forward pass. Forward hooks keep the outputs ``phi_l`` of the tapped layers, and
 where ``P_l`` is the channel-group max pooling of the layer's :class:`FieldSpec`. Groups whose elements
 are all multiples of 90 degrees compare whole maps exactly; other angles rotate ``phi_l(g x)`` back by
 bilinear interpolation and compare only inside the disk inscribed in the map (outside it the rotated map
-holds padding). The maps of ``x`` and ``g x`` only line up when the network's strides tile its input
+holds padding; a 2 x 2 map has no pixel centre inside that disk and is left out). The maps of ``x`` and ``g x`` only line up when the network's strides tile its input
 exactly (see :mod:`ientrack.equivariance.exactness`): train at an exact input size.
 """
 import torch
@@ -76,9 +76,14 @@ class IENLoss:
             back = transform_batch(moved, inverses, padding_mode="zeros")
             if self.group.exact:
                 terms.append(F.mse_loss(back, plain))
-            else:
-                mask = disk_mask(*plain.shape[-2:], device=plain.device)
-                terms.append(((back - plain) ** 2 * mask).sum() / (mask.sum() * plain.shape[0] * plain.shape[1]))
+                continue
+            mask = disk_mask(*plain.shape[-2:], device=plain.device)
+            if mask.sum() == 0:  # an even map of 2 x 2: no pixel centre lies inside its disk
+                continue
+            terms.append(((back - plain) ** 2 * mask).sum() / (mask.sum() * plain.shape[0] * plain.shape[1]))
+        if not terms:
+            raise ValueError(f"IENLoss: every tapped map is too small (2 x 2) to compare under {self.group.name}'s "
+                             "interpolated rotations; tap larger layers")
         return torch.stack(terms).mean()
 
     def remove(self):

@@ -109,13 +109,15 @@ def _export_equivariant(module) -> nn.Module:
 def export_to_torch(module: nn.Module) -> nn.Module:
     """A plain-torch copy of a :class:`SteerableCNN` or an exportable e2cnn module, in eval mode.
 
-    Outputs match the e2cnn module in eval mode (to float rounding); nothing of e2cnn is left inside.
+    Outputs match the e2cnn module in eval mode (to float rounding); nothing of e2cnn is left inside. The
+    copy lives on the device of ``module``'s parameters.
     """
+    device = next(module.parameters(), torch.empty(0)).device
     if isinstance(module, SteerableCNN):
         return GroupPooledCNN(_export_equivariant(module.blocks), GroupMaxPool(module.group.order),
-                              copy.deepcopy(module.head), module.group, module.channels).eval()
+                              copy.deepcopy(module.head), module.group, module.channels).eval().to(device)
     _, enn = import_e2cnn()
     if isinstance(module, enn.EquivariantModule):
-        return _export_equivariant(module)
+        return _export_equivariant(module).to(device)
     raise TypeError(f"export_to_torch takes a SteerableCNN or an e2cnn EquivariantModule, "
                     f"got {type(module).__name__}")
