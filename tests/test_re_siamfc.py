@@ -99,9 +99,9 @@ def test_exported_cost_stays_within_alexnets():
     assert 0.7 * alexnet < steerable < alexnet
 
 
-def test_without_weights_the_tracker_names_its_training_command():
+def test_without_weights_the_tracker_names_its_training_command(tmp_path):
     with pytest.raises(FileNotFoundError, match="re_siamfc.pt.*tools/train.py --tracker re_siamfc"):
-        build_tracker("re_siamfc", device="cpu")
+        build_tracker("re_siamfc", device="cpu", weights=str(tmp_path / "re_siamfc.pt"))
 
 
 def test_training_exports_plain_weights_that_the_tracker_loads(tmp_path):

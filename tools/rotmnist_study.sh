@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The Rot-MNIST study: CNNBasic with beta = 0, IEN R4, IEN R8, IEN R4 heterogeneous, and the steerable
 # (e2cnn C4 and C8) CNNBasic; 3 seeds each, 5 epochs (the configs in configs/cls/), then one collated
-# table. STUDY=ablations runs the variants that ask when the IEN loss helps (training length, beta,
-# input size, R8) instead; STUDY="main ablations" runs both.
+# table. The variants that ask when the IEN loss helps are further parts: STUDY="length beta size"
+# (20 epochs; beta 0.1 and 10; a 29-px input), or any mix with main, e.g. STUDY="main length".
 #
 #   tools/rotmnist_study.sh OUT [train_cls flags...]
 #   tools/rotmnist_study.sh runs/rotmnist --data-root ../shared/data/mnist --device cuda   # the docs' table
@@ -28,12 +28,13 @@ rotmnist_ien_r8|rotmnist_ien_r8|
 rotmnist_ien_r4_hetero|rotmnist_ien_r4_hetero|
 rotmnist_steerable_c4|rotmnist_steerable_c4|
 rotmnist_steerable_c8|rotmnist_steerable_c8|"
-ablation_runs="
+length_runs="
 beta0_20ep|rotmnist_beta0|--epochs 20
-ien_r4_20ep|rotmnist_ien_r4|--epochs 20
-ien_r8_20ep|rotmnist_ien_r8|--epochs 20
+ien_r4_20ep|rotmnist_ien_r4|--epochs 20"
+beta_runs="
 ien_r4_beta0.1|rotmnist_ien_r4|--beta 0.1
-ien_r4_beta10|rotmnist_ien_r4|--beta 10
+ien_r4_beta10|rotmnist_ien_r4|--beta 10"
+size_runs="
 beta0_29px|rotmnist_beta0|--input-size 29
 ien_r4_29px|rotmnist_ien_r4|--input-size 29"
 
@@ -41,8 +42,10 @@ runs=""
 for part in $study; do
   case "$part" in
     main) runs="$runs$main_runs" ;;
-    ablations) runs="$runs$ablation_runs" ;;
-    *) echo "STUDY: unknown part '$part' (main, ablations)" >&2; exit 2 ;;
+    length) runs="$runs$length_runs" ;;
+    beta) runs="$runs$beta_runs" ;;
+    size) runs="$runs$size_runs" ;;
+    *) echo "STUDY: unknown part '$part' (main, length, beta, size)" >&2; exit 2 ;;
   esac
 done
 

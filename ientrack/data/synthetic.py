@@ -66,7 +66,7 @@ def generate_builtin(folder: str, config: dict, progress: bool = True):
     """Write every sequence of ``config`` into ``folder`` (frames, ground truth, then the manifest)."""
     n, count = config["num_frames"], config["num_sequences"]
     manifest = dict(config, sequences=[])
-    with tqdm(total=n * count, desc="generating Builtin", unit="frame", disable=not progress) as bar:
+    with tqdm(total=n * count, desc="generating Builtin", unit="frame", disable=None if progress else True) as bar:
         for index in range(count):
             scene = plan_scene(index, n, tuple(config["frame_size"]), config["seed"])
             img_dir = os.path.join(folder, scene.name, "img")
