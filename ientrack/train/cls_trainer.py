@@ -11,7 +11,6 @@ epoch end; ``resume=True`` continues from it. At the end rank 0 measures the rot
 """
 import json
 import math
-import os
 import time
 from pathlib import Path
 from typing import Optional
@@ -26,6 +25,7 @@ from tqdm import tqdm
 from ientrack.checkpoint import save_checkpoint
 from ientrack.data.cls_datasets import build_cls_dataset
 from ientrack.data.cls_transforms import random_rotate
+from ientrack.atomic import write_text_atomic
 from ientrack.equivariance import IENLoss, group_from_name, ien_step
 from ientrack.equivariance.steerable import SteerableCNN, export_to_torch
 from ientrack.eval.cls_metrics import rotated_accuracy
@@ -64,9 +64,7 @@ def export_backbone(model: torch.nn.Module, path, meta: Optional[dict] = None) -
 
 
 def _write_json(path: Path, content: dict) -> None:
-    tmp = path.with_name(f".tmp-{path.name}")
-    tmp.write_text(json.dumps(content, indent=2))
-    os.replace(tmp, path)
+    write_text_atomic(path, json.dumps(content, indent=2))
 
 
 def _epoch_loader(dataset, config: ClsConfig, ctx, epoch: int, skip_batches: int) -> DataLoader:

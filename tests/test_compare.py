@@ -1,0 +1,38 @@
+"""tools/compare.py: every tracker on every dataset in one run, one page whose numbers are the runs'."""
+import sys
+from pathlib import Path
+
+import pytest
+
+from ientrack.eval.compare import dataset_roots, root_for
+from ientrack.eval.experiment import score_results
+from test_cli import small_benchmark  # noqa: F401  (the fixture)
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+import compare as compare_cli  # noqa: E402
+
+
+def test_roots_parse_and_rot_datasets_use_their_base_root():
+    roots = dataset_roots(["OTB100=/data/otb", "VOT=/data/vot"])
+    assert root_for("Rot4-OTB100", roots) == "/data/otb" and root_for("VOT", roots) == "/data/vot"
+    assert root_for("Builtin", roots) is None
+    with pytest.raises(ValueError, match="NAME=PATH"):
+        dataset_roots(["/data/otb"])
+
+
+def test_the_page_holds_the_command_and_the_scores_of_each_dataset(small_benchmark, capsys):  # noqa: F811
+    tmp_path, json_path = small_benchmark
+    out = tmp_path / "RESULTS.md"
+    argv = ["--trackers", "opencv_mil", "--datasets", str(json_path), f"Rot4-{json_path}",
+            "--dataset-root", f"{json_path}={tmp_path / 'frames'}", "--results-dir", str(tmp_path / "results"),
+            "--report-dir", str(tmp_path / "reports"), "--out", str(out), "--no-progress"]
+    compare_cli.main(argv)
+    page = out.read_text()
+    assert "python tools/compare.py --trackers opencv_mil" in page and "Machine:" in page
+    for dataset in (str(json_path), f"Rot4-{json_path}"):
+        report, table = score_results(dataset, ["opencv_mil"], str(tmp_path / "frames"),
+                                      results_dir=str(tmp_path / "results"), report_dir=str(tmp_path / "re"))
+        auc = report["opencv_mil"]["overall"]["success_auc"]
+        assert table.splitlines()[2] in page  # the same row, from the same result files
+        assert f"{auc:.3f}" in page.split("## Success AUC")[1].split("##")[0]
+    assert "Orient." in page.split(f"## Rot4-{json_path}")[1]  # orientation columns on the rotated set

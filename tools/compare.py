@@ -1,0 +1,51 @@
+#!/usr/bin/env python
+"""Run every tracker over a list of datasets in one run and write the side-by-side report docs/RESULTS.md.
+
+  python tools/compare.py                       # the report of docs/RESULTS.md (needs ../shared/data)
+  python tools/compare.py --trackers siamfc opencv_mil --datasets Builtin Rot-Builtin --out my_results.md
+
+Each dataset root is NAME=PATH (a Rot- dataset reads its base name's root). Results are reused from
+--results-dir where finished (--overwrite reruns them); the page is written whole, at the end.
+"""
+import argparse
+import shlex
+import sys
+
+from ientrack.data.errors import DatasetNotFoundError
+from ientrack.eval.compare import compare, dataset_roots, results_page
+from ientrack.atomic import write_text_atomic
+
+TRACKERS = ["siamfc", "ien_siamfc", "re_siamfc", "effnet_siamfc", "opencv_mil"]
+DATASETS = ["Builtin", "OTB100", "Rot2-OTB100", "Rot4-OTB100", "VOT", "Rot2-VOT", "Rot4-VOT"]
+ROOTS = ["OTB100=../shared/data/otb", "VOT=../shared/data/vot"]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--trackers", nargs="+", default=TRACKERS, help="tracker names or config paths")
+    parser.add_argument("--datasets", nargs="+", default=DATASETS)
+    parser.add_argument("--dataset-root", nargs="*", default=ROOTS, metavar="NAME=PATH")
+    parser.add_argument("--allow-partial", action=argparse.BooleanOptionalAction, default=True,
+                        help="run the sequences present when a dataset is incomplete (the samples are)")
+    parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    parser.add_argument("--num-workers", type=int, default=1)
+    parser.add_argument("--results-dir", default="results")
+    parser.add_argument("--report-dir", default="reports")
+    parser.add_argument("--out", default="docs/RESULTS.md")
+    parser.add_argument("--no-progress", action="store_true")
+    args = parser.parse_args(argv)
+    try:
+        roots = dataset_roots(args.dataset_root)
+        tables = compare(args.trackers, args.datasets, roots, args.results_dir, args.report_dir, args.allow_partial,
+                         args.num_workers, args.device, not args.no_progress)
+    except (DatasetNotFoundError, FileNotFoundError, ValueError) as error:
+        sys.exit(f"compare.py: {error}")
+    command = "python tools/compare.py " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
+    page = results_page(tables, args.trackers, command.strip(), args.device)
+    write_text_atomic(args.out, page)
+    print(page)
+    print(f"\nwritten to {args.out}")
+
+
+if __name__ == "__main__":
+    main()
