@@ -19,7 +19,6 @@ import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel
-from torch.utils.data import DataLoader, DistributedSampler
 from tqdm import tqdm
 
 from ientrack.checkpoint import save_checkpoint
@@ -32,7 +31,7 @@ from ientrack.eval.cls_metrics import rotated_accuracy
 from ientrack.models.cls_fields import count_parameters
 from ientrack.models.cls_models import build_cls_model
 from ientrack.train.cls_config import ClsConfig
-from ientrack.train.distributed import barrier, cleanup, init_distributed, print0, unwrap
+from ientrack.train.distributed import barrier, cleanup, epoch_loader, init_distributed, print0, unwrap
 from ientrack.train.schedules import OneCycle, one_cycle
 from ientrack.train.tracker_trainer import load_training_state, save_training_state
 
@@ -65,18 +64,6 @@ def export_backbone(model: torch.nn.Module, path, meta: Optional[dict] = None) -
 
 def _write_json(path: Path, content: dict) -> None:
     write_text_atomic(path, json.dumps(content, indent=2))
-
-
-def _epoch_loader(dataset, config: ClsConfig, ctx, epoch: int, skip_batches: int) -> DataLoader:
-    sampler = DistributedSampler(dataset, num_replicas=ctx.world_size, rank=ctx.rank, shuffle=True,
-                                 seed=config.seed, drop_last=True)
-    sampler.set_epoch(epoch)
-    indices = list(sampler)[skip_batches * config.batch_size:]
-    # a generator of its own keeps the global RNG (which the IEN loss draws from) untouched, so that a
-    # resumed run continues exactly as an uninterrupted one
-    generator = torch.Generator().manual_seed(config.seed * 100_003 + epoch)
-    return DataLoader(dataset, batch_size=config.batch_size, sampler=indices, drop_last=True,
-                      num_workers=config.workers, pin_memory=ctx.device.type == "cuda", generator=generator)
 
 
 def _step_generator(config: ClsConfig, step: int, rank: int) -> torch.Generator:
@@ -137,7 +124,8 @@ def _train(config, out_dir, ctx, resume, max_steps, amp, progress, export_to):
             save_training_state(last, model, optimizer, scheduler, scaler, state)
 
     while state["epoch"] < config.epochs and not _done(state, max_steps):
-        loader = _epoch_loader(train_set, config, ctx, state["epoch"], state["epoch_step"])
+        loader = epoch_loader(train_set, config.batch_size, config.workers, config.seed, state["epoch"],
+                              state["epoch_step"], ctx)
         bar = tqdm(loader, total=steps_per_epoch, initial=state["epoch_step"], dynamic_ncols=True,
                    disable=not (progress and ctx.is_main), desc=f"epoch {state['epoch'] + 1}/{config.epochs}")
         tick = time.perf_counter()
@@ -208,8 +196,9 @@ def _finish(config, net, test_set, out_dir, ctx, amp, progress, state, steps_per
         "device": str(ctx.device), "config": config.to_dict(),
     }
     _write_json(out_dir / RESULTS, results)
-    print0(f"{config.name}: upright {metrics['upright']:.4f}, C4 {metrics['c4']:.4f}, C8 {metrics['c8']:.4f}, "
-           f"random {metrics['random']:.4f}; results in {out_dir / RESULTS}")
+    shown = ", ".join(f"{label} {'-' if metrics[key] is None else format(metrics[key], '.4f')}"
+                      for label, key in (("upright", "upright"), ("C4", "c4"), ("C8", "c8"), ("random", "random")))
+    print0(f"{config.name}: {shown}; results in {out_dir / RESULTS}")
     return results
 
 

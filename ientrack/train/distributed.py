@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import torch
 import torch.distributed as dist
+from torch.utils.data import DataLoader, DistributedSampler
 
 
 @dataclass(frozen=True)
@@ -97,3 +98,18 @@ def cleanup() -> None:
     """Leave the process group, if one was joined."""
     if dist.is_initialized():
         dist.destroy_process_group()
+
+
+def epoch_loader(dataset, batch_size: int, workers: int, seed: int, epoch: int, skip_batches: int, ctx,
+                 worker_init_fn=None) -> DataLoader:
+    """This process's share of one shuffled epoch (``DistributedSampler``, the same order for a given
+    ``seed`` and ``epoch``), starting after ``skip_batches`` batches so that a resumed run continues where
+    it stopped. Its generator is its own, so the global RNG (which losses may draw from) stays untouched
+    and a resumed run matches an uninterrupted one."""
+    sampler = DistributedSampler(dataset, num_replicas=ctx.world_size, rank=ctx.rank, shuffle=True, seed=seed,
+                                 drop_last=True)
+    sampler.set_epoch(epoch)
+    indices = list(sampler)[skip_batches * batch_size:]
+    generator = torch.Generator().manual_seed(seed * 100_003 + epoch)
+    return DataLoader(dataset, batch_size=batch_size, sampler=indices, drop_last=True, num_workers=workers,
+                      pin_memory=ctx.device.type == "cuda", generator=generator, worker_init_fn=worker_init_fn)

@@ -17,7 +17,6 @@ import cv2
 import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
-from torch.utils.data import DataLoader, DistributedSampler
 from tqdm import tqdm
 
 from ientrack.checkpoint import load_checkpoint, save_checkpoint
@@ -25,7 +24,8 @@ from ientrack.data.pairs import TrainingPairs
 from ientrack.models.heads import XCorrHead
 from ientrack.models.registry import build_backbone
 from ientrack.models.siamese import SiameseNet
-from ientrack.train.distributed import all_reduce_mean, barrier, cleanup, init_distributed, print0, unwrap
+from ientrack.train.distributed import (all_reduce_mean, barrier, cleanup, epoch_loader, init_distributed, print0,
+                                        unwrap)
 from ientrack.train.ien_tracker_loss import build_ien, ien_train_step
 from ientrack.train.siamese_loss import BalancedLoss
 
@@ -180,17 +180,9 @@ def export_weights(model, path, half: bool = True, meta: Optional[dict] = None) 
 
 # -- the training loop --------------------------------------------------------------------------------
 def _epoch_loader(dataset, settings, ctx, epoch: int, skip_batches: int):
-    """The loader of one epoch for this process, starting after ``skip_batches`` batches (resume)."""
     dataset.set_epoch(epoch)
-    sampler = DistributedSampler(dataset, num_replicas=ctx.world_size, rank=ctx.rank, shuffle=True,
-                                 seed=settings.seed, drop_last=True)
-    sampler.set_epoch(epoch)
-    indices = list(sampler)[skip_batches * settings.batch_size:]
-    # a generator of its own keeps the global RNG untouched, so a resumed run matches an uninterrupted one
-    generator = torch.Generator().manual_seed(settings.seed * 100003 + epoch)
-    return DataLoader(dataset, batch_size=settings.batch_size, sampler=indices, drop_last=True,
-                      num_workers=settings.workers, pin_memory=ctx.device.type == "cuda", generator=generator,
-                      worker_init_fn=_one_thread_per_worker)
+    return epoch_loader(dataset, settings.batch_size, settings.workers, settings.seed, epoch, skip_batches, ctx,
+                        worker_init_fn=_one_thread_per_worker)
 
 
 def _one_thread_per_worker(_):
