@@ -1,7 +1,7 @@
 """One registry for every tracker: a name is a YAML config under the zoo folder ``trackers/``.
 
 Each config names its implementation with ``type`` (a key of :data:`TRACKER_TYPES`) and holds the
-constructor's keyword arguments; ``weights`` paths are relative to the config's folder. An optional
+constructor's keyword arguments; ``weights`` and ``*_weights`` paths are relative to the config's folder. An optional
 ``train:`` section holds the settings ``tools/train.py`` uses and is not passed to the tracker.
 """
 import importlib
@@ -15,6 +15,7 @@ TRACKER_TYPES = {
     "opencv": "ientrack.trackers.opencv:OpenCVTracker",
     "siamfc": "ientrack.trackers.siamfc:SiamFCTracker",
     "siamfc_pretrained": "ientrack.trackers.pretrained_siamfc:PretrainedSiamFCTracker",
+    "siamfc_canonicalized": "ientrack.trackers.canon_siamfc:CanonSiamFCTracker",
 }
 
 ZOO_ENV = "IENTRACK_ZOO"
@@ -46,8 +47,9 @@ def load_config(name_or_path: str) -> dict:
     if "type" not in cfg or cfg["type"] not in TRACKER_TYPES:
         raise ValueError(f"{path}: 'type' must be one of {sorted(TRACKER_TYPES)}, got {cfg.get('type')!r}")
     cfg.setdefault("name", path.stem)
-    if cfg.get("weights"):
-        cfg["weights"] = str((path.parent / cfg["weights"]).resolve())
+    for key in [k for k in cfg if k == "weights" or k.endswith("_weights")]:
+        if cfg[key]:
+            cfg[key] = str((path.parent / cfg[key]).resolve())
     return cfg
 
 
