@@ -10,6 +10,7 @@ config's ``weights`` names (or --export). A run stopped by --max-steps exports t
 """
 import argparse
 import sys
+from pathlib import Path
 
 from ientrack.data.pairs import pair_sources
 from ientrack.train.tracker_trainer import train_tracker
@@ -28,7 +29,7 @@ def main(argv=None):
     parser.add_argument("--lr", type=float, nargs=2, default=None, metavar=("START", "END"),
                         help="log-spaced learning rates of the first and last epoch (default 1e-2 1e-5)")
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
-    parser.add_argument("--out", default="runs/siamfc", help="folder of last.pt (the resumable state)")
+    parser.add_argument("--out", default=None, help="folder of last.pt, the resumable state (default runs/<tracker>)")
     parser.add_argument("--repeat", type=int, default=1, help="pairs per sequence and per image in one epoch (small data)")
     parser.add_argument("--max-steps", type=int, default=None, help="stop after this many steps (smoke runs)")
     parser.add_argument("--max-minutes", type=float, default=None,
@@ -48,7 +49,8 @@ def main(argv=None):
         data = pair_sources(args.data, args.image_folder, data_root=args.data_root, repeat=args.repeat)
     except (OSError, ValueError) as e:  # a missing dataset or image folder: say which, no traceback
         parser.error(str(e))
-    result = train_tracker(args.config or args.tracker, data, args.out, epochs=args.epochs, batch_size=args.batch_size,
+    out = args.out or str(Path("runs") / Path(args.config or args.tracker).stem)
+    result = train_tracker(args.config or args.tracker, data, out, epochs=args.epochs, batch_size=args.batch_size,
                            lr=args.lr, device=args.device, resume=args.resume, amp=args.amp, workers=args.workers,
                            max_steps=args.max_steps, max_minutes=args.max_minutes, export=args.export, pretrained=args.pretrained,
                            seed=args.seed, rotate=args.rotate)
