@@ -1,6 +1,6 @@
 """Rotated ImageNet top-1 of EfficientNet-Lite0 alone and behind a canonicalizer, and the latency ratio.
 
-    python tools/check_canonicalization.py --images ../shared/data/imagenet_samples \
+    python tools/check_canonicalization.py --images /data/imagenet_samples \
         --canonicalizer trackers/canonicalizer_c4.pt --select odd
 
 ``--images``: a folder with ``subset_index.csv`` (columns ``class_index`` and ``file``: ILSVRC class index

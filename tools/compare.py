@@ -1,10 +1,11 @@
 #!/usr/bin/env python
 """Run every tracker over a list of datasets in one run and write the side-by-side report docs/RESULTS.md.
 
-  python tools/compare.py                       # the report of docs/RESULTS.md (needs ../shared/data)
+  python tools/compare.py --dataset-root OTB100=/data/otb VOT=/data/vot     # every tracker, every dataset
   python tools/compare.py --trackers siamfc opencv_mil --datasets Builtin Rot-Builtin --out my_results.md
 
-Each dataset root is NAME=PATH (a Rot- dataset reads its base name's root). Results are reused from
+Each dataset root is NAME=PATH (a Rot- dataset reads its base name's root); a dataset without one
+resolves its root as tools/test.py does (IENTRACK_<NAME>_ROOT, IENTRACK_DATA, datasets/paths.yaml). Results are reused from
 --results-dir where finished (--overwrite reruns them); the page is written whole, at the end.
 """
 import argparse
@@ -17,14 +18,13 @@ from ientrack.atomic import write_text_atomic
 
 TRACKERS = ["siamfc", "ien_siamfc", "re_siamfc", "effnet_siamfc", "opencv_mil"]
 DATASETS = ["Builtin", "OTB100", "Rot2-OTB100", "Rot4-OTB100", "VOT", "Rot2-VOT", "Rot4-VOT"]
-ROOTS = ["OTB100=../shared/data/otb", "VOT=../shared/data/vot"]
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--trackers", nargs="+", default=TRACKERS, help="tracker names or config paths")
     parser.add_argument("--datasets", nargs="+", default=DATASETS)
-    parser.add_argument("--dataset-root", nargs="*", default=ROOTS, metavar="NAME=PATH")
+    parser.add_argument("--dataset-root", nargs="*", default=[], metavar="NAME=PATH")
     parser.add_argument("--allow-partial", action=argparse.BooleanOptionalAction, default=True,
                         help="run the sequences present when a dataset is incomplete (the samples are)")
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
@@ -41,7 +41,7 @@ def main(argv=None):
     except (DatasetNotFoundError, FileNotFoundError, ValueError) as error:
         sys.exit(f"compare.py: {error}")
     command = "python tools/compare.py " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
-    page = results_page(tables, args.trackers, command.strip(), args.device)
+    page = results_page(tables, command.strip(), args.device)
     write_text_atomic(args.out, page)
     print(page)
     print(f"\nwritten to {args.out}")

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Score and plot any set of trackers' results on a dataset, from result files already on disk.
 
-  python tools/eval.py --dataset OTB100 --dataset-root ../shared/data/otb --allow-partial
+  python tools/eval.py --dataset OTB100 --dataset-root /data/otb_some --allow-partial
   python tools/eval.py --dataset Rot-Builtin --tracker siamfc ien_siamfc --results-dir results
 
 Results of other toolkits work too when they use the GOT-10k layout: <results-dir>/<dataset>/<tracker>/<seq>.txt.

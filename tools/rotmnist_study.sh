@@ -5,7 +5,7 @@
 # (20 epochs; beta 0.1 and 10; a 29-px input), or any mix with main, e.g. STUDY="main length".
 #
 #   tools/rotmnist_study.sh OUT [train_cls flags...]
-#   tools/rotmnist_study.sh runs/rotmnist --data-root ../shared/data/mnist --device cuda   # the docs' table
+#   tools/rotmnist_study.sh runs/rotmnist --data-root /data/mnist --device cuda   # the docs' table (a folder of MNIST t10k files)
 #   SEEDS="0" tools/rotmnist_study.sh runs/rotmnist_quick --max-steps 20                  # a smoke run
 #
 # Interrupt it at any time: finished runs (OUT/<name>/seed<k>/results.json) are skipped and an

@@ -3,7 +3,7 @@
 
   python tools/test.py --tracker siamfc                          # the built-in benchmark, no download
   python tools/test.py --tracker ien_siamfc --dataset OTB100     # needs OTB100 (see datasets/README.md)
-  python tools/test.py --tracker opencv_mil --dataset Rot-OTB100 --dataset-root ../shared/data/otb --allow-partial
+  python tools/test.py --tracker opencv_mil --dataset Rot-OTB100 --dataset-root /data/otb_some --allow-partial
   torchrun --nproc_per_node 4 tools/test.py --tracker siamfc --dataset GOT10k-val   # sequences split by rank
 
 Results go to <results-dir>/<dataset>/<tracker>/ in the GOT-10k toolkit's layout (finished sequences are

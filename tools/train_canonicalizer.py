@@ -1,6 +1,6 @@
 """Train a C4 canonicalizer on a folder of upright photos (see docs/CANONICALIZATION.md).
 
-    python tools/train_canonicalizer.py --images ../shared/data/imagenet_samples --select even \
+    python tools/train_canonicalizer.py --images /data/imagenet_samples --select even \
         --checkpoint runs/canon_c4.pt --export trackers/canonicalizer_c4.pt
 
 ``--select even`` trains on the even positions of the sorted file list, leaving the odd ones for
