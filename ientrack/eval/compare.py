@@ -1,7 +1,6 @@
 """Many trackers over many datasets in one run, written up as one markdown page (``tools/compare.py``)."""
 import datetime
 import platform
-from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
 import torch
@@ -12,12 +11,12 @@ from ientrack.eval.speed import device_name
 
 
 def dataset_roots(pairs: Sequence[str]) -> Dict[str, str]:
-    """``["OTB100=../data/otb", ...]`` -> ``{"OTB100": "../data/otb"}``; errors name the bad entry."""
+    """``["OTB100=/data/otb", ...]`` -> ``{"OTB100": "/data/otb"}``; errors name the bad entry."""
     roots = {}
     for pair in pairs:
         name, sep, path = pair.partition("=")
         if not sep or not name or not path:
-            raise ValueError(f"--dataset-root takes NAME=PATH (e.g. OTB100=../shared/data/otb), got {pair!r}")
+            raise ValueError(f"--dataset-root takes NAME=PATH (e.g. OTB100=/data/OTB100), got {pair!r}")
         roots[name] = path
     return roots
 
@@ -45,25 +44,18 @@ def compare(trackers: List[str], datasets: List[str], roots: Dict[str, str], res
     return tables
 
 
-def auc_matrix(tables: dict, trackers: List[str]) -> str:
-    """Success AUC of each tracker (rows) on each dataset (columns)."""
+def auc_matrix(tables: dict) -> str:
+    """Success AUC of each tracker (rows, in the order they ran) on each dataset (columns)."""
     names = list(tables)
+    trackers = list(dict.fromkeys(t for report, _ in tables.values() for t in (report or {})))
     lines = ["| tracker | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
     for tracker in trackers:
-        cells = []
-        for dataset in names:
-            report = tables[dataset][0] or {}
-            auc = next((r["overall"].get("success_auc") for name, r in report.items() if name == _stem(tracker)), None)
-            cells.append("-" if auc is None else f"{auc:.3f}")
-        lines.append(f"| {_stem(tracker)} | " + " | ".join(cells) + " |")
+        aucs = [((tables[d][0] or {}).get(tracker) or {}).get("overall", {}).get("success_auc") for d in names]
+        lines.append(f"| {tracker} | " + " | ".join("-" if a is None else f"{a:.3f}" for a in aucs) + " |")
     return "\n".join(lines)
 
 
-def _stem(tracker: str) -> str:
-    return Path(tracker).stem if tracker.endswith((".yaml", ".yml")) else tracker
-
-
-def results_page(tables: dict, trackers: List[str], command: str, device: str) -> str:
+def results_page(tables: dict, command: str, device: str) -> str:
     """The markdown page: command, machine, the AUC matrix, then each dataset's full table."""
     parts = [
         "# Results", "",
@@ -71,7 +63,7 @@ def results_page(tables: dict, trackers: List[str], command: str, device: str) -
         "the results folder unless `--overwrite`):", "", "```bash", command, "```", "",
         f"Machine: {machine(device)}. Date: {datetime.date.today().isoformat()}. Metrics: "
         "`docs/PROTOCOLS.md`. FPS is measured on this machine, with the frame decoding excluded.", "",
-        "## Success AUC", "", auc_matrix(tables, trackers), "",
+        "## Success AUC", "", auc_matrix(tables), "",
     ]
     for dataset, (_, table) in tables.items():
         parts += [f"## {dataset}", "", table or "(no results)", ""]

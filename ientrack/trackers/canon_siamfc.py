@@ -27,8 +27,7 @@ class CanonSiamFCTracker(PretrainedSiamFCTracker):
         if not canonicalizer_weights:
             raise ValueError(f"{name}: canonicalizer_weights is required (train one with tools/train_canonicalizer.py)")
         canonicalizer = load_canonicalizer(canonicalizer_weights)
-        n = canonicalizer.group.n
-        super().__init__(name=name, template_angles=list(np.arange(n) * 360.0 / n), angle_window=180.0, **kw)
+        super().__init__(name=name, num_rotations=canonicalizer.group.n, angle_window=180.0, **kw)
         self.canonicalizer = canonicalizer.to(self.device)
 
     def _pose(self, image: np.ndarray) -> float:
