@@ -22,10 +22,11 @@ from ientrack.trackers.base import Tracker, TrackResult
 FAKE_SEQUENCES = {"Basketball": ["IV", "OCC"], "Bolt": ["OCC", "DEF"], "Boy": ["SV"], "Car4": ["IV", "SV"]}
 
 
-def make_fake_otb(root, n_frames=9, failing=None) -> Dataset:
+def make_fake_otb(root, n_frames=9, failing=None, write=True) -> Dataset:
     """A bright square moving on a dark 64 x 48 background, in OTB's layout (1-based gt, ``img/0001.jpg``).
 
     The first frame of sequence ``failing`` carries a marker pixel that :class:`CentroidTracker` rejects.
+    ``write=False`` only describes a dataset written before (processes that share one must not rewrite it).
     """
     sequences = []
     for k, (name, attributes) in enumerate(FAKE_SEQUENCES.items()):
@@ -39,10 +40,12 @@ def make_fake_otb(root, n_frames=9, failing=None) -> Dataset:
             if name == failing and f == 0:
                 image[0, 0] = 200
             path = img_dir / f"{f + 1:04d}.jpg"
-            cv2.imwrite(str(path), image, [cv2.IMWRITE_JPEG_QUALITY, 100])
+            if write:
+                cv2.imwrite(str(path), image, [cv2.IMWRITE_JPEG_QUALITY, 100])
             paths.append(str(path))
             boxes.append([x + 1, y + 1, 16, 12])  # 1-based, as OTB files are
-        np.savetxt(Path(root) / name / "groundtruth_rect.txt", boxes, fmt="%d", delimiter=",")
+        if write:
+            np.savetxt(Path(root) / name / "groundtruth_rect.txt", boxes, fmt="%d", delimiter=",")
         sequences.append(Sequence(name, paths, np.array(boxes, float), attributes, one_based=True))
     return Dataset("OTB100", sequences)
 
@@ -149,7 +152,7 @@ import sys
 sys.path.insert(0, {tests!r})
 from test_runner import centroid_factory, make_fake_otb
 from ientrack.eval.runner import run_ope
-print(run_ope(centroid_factory, make_fake_otb({root!r}), {results!r}, progress=False))
+print(run_ope(centroid_factory, make_fake_otb({root!r}, write=False), {results!r}, progress=False))
 """
 
 
