@@ -99,16 +99,21 @@ def test_a_few_ien_steps_lower_the_loss():
 
 
 def _tiny_config(**kw):
-    return ClsConfig(name="tiny", train_limit=48, test_limit=16, batch_size=16, epochs=2, model_kw=TINY_CNN,
-                     eval_angles=[0, 90], **kw)
+    kw = {"model_kw": TINY_CNN, **kw}
+    return ClsConfig(name="tiny", train_limit=48, test_limit=16, batch_size=16, epochs=2, eval_angles=[0, 90], **kw)
 
 
-def test_resume_continues_at_the_same_step_with_the_same_weights(tmp_path):
-    whole = train_classifier(_tiny_config(), tmp_path / "whole", device="cpu", progress=False)
+TINY_MODELS = {"cnn_basic": {}, "steerable_cnn_basic": {"group": "C4", "input_size": 29}}
+
+
+@pytest.mark.parametrize("model", TINY_MODELS)
+def test_resume_continues_at_the_same_step_with_the_same_weights(tmp_path, model):
+    config = _tiny_config(model=model, **TINY_MODELS[model])
+    whole = train_classifier(config, tmp_path / "whole", device="cpu", progress=False)
     assert whole["steps"] == 6 and whole["finished"] and whole["c8_acc"] is None and whole["c4_acc"] is None
-    part = train_classifier(_tiny_config(), tmp_path / "split", device="cpu", max_steps=4, progress=False)
+    part = train_classifier(config, tmp_path / "split", device="cpu", max_steps=4, progress=False)
     assert part["steps"] == 4 and not part["finished"]
-    resumed = train_classifier(_tiny_config(), tmp_path / "split", device="cpu", resume=True, progress=False)
+    resumed = train_classifier(config, tmp_path / "split", device="cpu", resume=True, progress=False)
     assert resumed["steps"] == 6 and resumed["epochs_done"] == 2
     a, _ = load_checkpoint(tmp_path / "whole" / "model.pt")
     b, _ = load_checkpoint(tmp_path / "split" / "model.pt")

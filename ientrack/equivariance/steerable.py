@@ -45,6 +45,9 @@ class SteerableCNN(GroupPooledCNN):
     def __init__(self, blocks, gpool, head, group, channels, in_type):
         super().__init__(blocks, gpool, head, group, channels)
         self.in_type = in_type
+        # e2cnn's R2Conv is born holding its eval-mode filter buffers although its flag says training; a
+        # real train() drops them, so a fresh model's state dict matches a checkpoint saved while training
+        self.train()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         _, enn = import_e2cnn()
