@@ -173,3 +173,4 @@ def test_a_zoo_spec_is_named_without_building_it(tmp_path, monkeypatch):
     monkeypatch.setenv("IENTRACK_ZOO", str(tmp_path))
     assert spec_name("my_mil") == "my_mil"
     assert spec_name(TrackerSpec("my_mil", {"name": "renamed"})) == "renamed"
+    assert TrackerSpec("my_mil", {"name": "renamed"}).build().name == "renamed"

@@ -109,6 +109,22 @@ def test_a_rotation_bank_recovers_the_target_angle():
     assert np.allclose(top_edge, 47 * tracker.scale * np.array([1, -1]) / np.sqrt(2))
 
 
+def test_the_rotation_penalty_holds_the_angle_unless_a_turn_is_clearly_better():
+    """The 45-degree turn of the test above: found without a penalty, kept at 0 under a prohibitive one."""
+    frames, boxes = translating_sequence(n=1, size=(48, 48))
+    center = box_center(boxes[0])
+    turned = cv2.warpAffine(frames[0], cv2.getRotationMatrix2D(tuple(center), 45.0, 1.0), frames[0].shape[1::-1])
+    angles = {}
+    for penalty in (1.0, 0.97, 0.01):
+        tracker = SiamFCTracker(backbone=BandPassPixels(), device="cpu", num_rotations=8, rotation_penalty=penalty)
+        tracker.init(frames[0], boxes[0])
+        angles[penalty] = tracker.update(turned).angle
+    assert angles == {1.0: 45.0, 0.97: 45.0, 0.01: 0.0}
+    tracker.angle = 10.0  # the penalty counts bank steps from the entry nearest the current angle
+    steps = tracker._rotation_penalties(np.array([0, 1, 7, 4])).numpy()
+    assert np.allclose(steps, [1.0, 0.01, 0.01, 0.01 ** 4])
+
+
 def test_angle_window_restricts_the_rotations_searched():
     tracker = SiamFCTracker(backbone=BandPassPixels(), device="cpu", num_rotations=8, angle_window=50.0)
     tracker.angle = 160.0

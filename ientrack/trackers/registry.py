@@ -58,13 +58,13 @@ def tracker_class(type_name: str):
     return getattr(importlib.import_module(module), cls)
 
 
-def build_tracker(name: str, **overrides):
+def build_tracker(tracker: str, /, **overrides):
     """Any tracker by its name (or config path), ready for ``init(frame, box)`` with an RGB uint8 frame.
 
-    ``overrides`` replace config values (e.g. ``device="cpu"``, ``weights="my.pt"``); ``None`` values
-    are ignored so that command-line defaults pass through.
+    ``overrides`` replace config values (e.g. ``device="cpu"``, ``weights="my.pt"``, or ``name`` to
+    rename it); ``None`` values are ignored so that command-line defaults pass through.
     """
-    cfg = load_config(name)
+    cfg = load_config(tracker)
     cfg.update({k: v for k, v in overrides.items() if v is not None})
     type_name = cfg.pop("type")
     cfg.pop("train", None)  # training settings (tools/train.py) are not the tracker's

@@ -43,7 +43,8 @@ def locate_peak(
     upsample: int,
     total_stride: int,
 ) -> Peak:
-    """SiamFC's decision on ``S x R x h x w`` responses (scales x rotations).
+    """SiamFC's decision on ``S x R x h x w`` responses (scales x rotations); ``penalties``: one per scale
+    (``S``) or per scale and rotation (``S x R``).
 
     Every map is upsampled ``upsample`` times (bicubic); the (scale, rotation) with the highest
     penalised peak wins; its map is shifted to non-negative, normalised to sum 1 and blended with the
@@ -54,7 +55,7 @@ def locate_peak(
     size = (h * upsample, w * upsample)
     up = F.interpolate(responses.reshape(1, s * r, h, w), size=size, mode="bicubic", align_corners=False)
     up = up.reshape(s, r, *size)
-    peaks = up.amax(dim=(2, 3)) * penalties.reshape(s, 1)
+    peaks = up.amax(dim=(2, 3)) * penalties.reshape(s, -1)
     best = int(torch.argmax(peaks))
     si, ri = divmod(best, r)
     chosen = up[si, ri]

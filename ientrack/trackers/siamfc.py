@@ -80,7 +80,9 @@ class SiamFCTracker(Tracker):
     ``backbone``: a registered name (built, then loaded from ``weights``) or an ``nn.Module`` used as
     given (with ``total_stride``; ``weights`` are loaded into it when given). The template bank:
     ``num_rotations`` angles evenly spaced over 360 degrees, or an explicit ``template_angles`` list; ``angle_window``: rotations searched each frame, degrees
-    either side of the current angle; ``angle_lr``: how far the angle moves to the best rotation.
+    either side of the current angle; ``rotation_penalty``: the rotations' counterpart of the scale
+    penalty, a factor on a bank entry's peak for each bank step it lies from the current angle (1: none);
+    ``angle_lr``: how far the angle moves to the best rotation.
     ``crop_backend``: ``cv2`` (``warpAffine`` on the CPU), ``torch`` (``grid_sample`` on the device) or
     ``auto`` (torch on CUDA, cv2 on the CPU).
     """
@@ -105,6 +107,7 @@ class SiamFCTracker(Tracker):
         num_rotations: int = 1,
         template_angles: Optional[Sequence[float]] = None,
         angle_window: float = 180.0,
+        rotation_penalty: float = 1.0,
         angle_lr: float = 1.0,
         crop_backend: str = "auto",
         train_command: str = TRAIN_COMMAND,
@@ -136,6 +139,7 @@ class SiamFCTracker(Tracker):
         self.scales = scale_factors(num_scales, scale_step)
         self.penalties = torch.as_tensor(scale_penalties(num_scales, scale_penalty), dtype=torch.float32)
         self.scale_lr, self.angle_window, self.angle_lr = scale_lr, angle_window, angle_lr
+        self.rotation_penalty = rotation_penalty
         self._window = None
         self._search_buffer = np.empty((num_scales, instance_size, instance_size, 3), np.uint8)
 
@@ -173,7 +177,8 @@ class SiamFCTracker(Tracker):
         responses = self.head.against_bank(self.bank[candidates], features).float().cpu()
         if self._window is None or self._window.shape[-1] != responses.shape[-1] * self.response_up:
             self._window = cosine_window(responses.shape[-1] * self.response_up)
-        peak = locate_peak(responses, self.penalties, self._window, self.window_influence, self.response_up, self.total_stride)
+        penalties = self.penalties[:, None] * self._rotation_penalties(candidates)[None, :]
+        peak = locate_peak(responses, penalties, self._window, self.window_influence, self.response_up, self.total_stride)
         search_scale = self.base_x * self.scale * self.scales[peak.scale] / self.instance_size
         self.center = np.clip(self.center + peak.displacement * search_scale, 0, self.image_size - 1)
         new_scale = self.scale * ((1 - self.scale_lr) + self.scale_lr * self.scales[peak.scale])
@@ -187,6 +192,13 @@ class SiamFCTracker(Tracker):
         distance = np.abs(wrap_angle(self.template_angles - self.angle))
         inside = np.flatnonzero(distance <= self.angle_window)
         return inside if len(inside) else np.array([int(np.argmin(distance))])
+
+    def _rotation_penalties(self, candidates: np.ndarray) -> torch.Tensor:
+        """``rotation_penalty`` to the power of each candidate's distance from the current angle, in bank
+        steps (the entry nearest the current angle: 1)."""
+        step = 360.0 / len(self.template_angles)
+        steps = np.round(np.abs(wrap_angle(self.template_angles[candidates] - self.angle)) / step)
+        return torch.as_tensor(self.rotation_penalty ** steps, dtype=torch.float32)
 
     def _result(self, score: float) -> TrackResult:
         size = self.base_size * self.scale
