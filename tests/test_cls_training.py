@@ -84,7 +84,8 @@ def test_one_cycle_schedule_follows_the_ien_recipe():
     assert lrs.index(max(lrs)) == 24 and lrs[-1] < 2e-5 and optimizer.param_groups[0]["betas"] == (0.9, 0.999)
 
 
-def test_a_few_ien_steps_lower_the_loss():
+@pytest.mark.parametrize("amp", [None, torch.bfloat16])  # bfloat16: mixed precision on the CPU (--amp)
+def test_a_few_ien_steps_lower_the_loss(amp):
     from ientrack.equivariance import IENLoss, group_from_name
 
     config = ClsConfig(train_limit=32, test_limit=8, model_kw=TINY_CNN)
@@ -94,13 +95,14 @@ def test_a_few_ien_steps_lower_the_loss():
     optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
     scaler = torch.amp.GradScaler("cpu", enabled=False)
     x, y = train_set.images.float() / 255, train_set.labels
-    losses = [train_step(model, ien, optimizer, scaler, x, y, amp=False) for _ in range(8)]
+    losses = [train_step(model, ien, optimizer, scaler, x, y, amp) for _ in range(8)]
     assert losses[-1][0] < 0.8 * losses[0][0] and all(equiv >= 0 for _, equiv in losses)
 
 
 def _tiny_config(**kw):
-    kw = {"model_kw": TINY_CNN, **kw}
-    return ClsConfig(name="tiny", train_limit=48, test_limit=16, batch_size=16, epochs=2, eval_angles=[0, 90], **kw)
+    kw = {"name": "tiny", "train_limit": 48, "test_limit": 16, "batch_size": 16, "epochs": 2, "eval_angles": [0, 90],
+          "model_kw": TINY_CNN, **kw}
+    return ClsConfig(**kw)
 
 
 TINY_MODELS = {"cnn_basic": {}, "steerable_cnn_basic": {"group": "C4", "input_size": 29}}
@@ -120,6 +122,7 @@ def test_resume_continues_at_the_same_step_with_the_same_weights(tmp_path, model
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
     saved = json.loads((tmp_path / "whole" / "results.json").read_text())
     assert saved["upright_acc"] == whole["upright_acc"] and saved["config"]["name"] == "tiny"
+    assert saved["precision"] == "float32"
     assert saved["channels"] == TINY_CNN["widths"] and saved["params"] > 0 and saved["seconds_per_epoch"] > 0
 
 

@@ -186,7 +186,7 @@ def test_pretrained_backbone_weights_are_loaded(tmp_path):
 
 def test_mixed_precision_is_on_by_default_on_cuda_only():
     assert amp_dtype(torch.device("cpu")) is None
-    assert amp_dtype(torch.device("cpu"), True) == torch.float16
+    assert amp_dtype(torch.device("cpu"), True) == torch.bfloat16
     assert amp_dtype(torch.device("cuda"), False) is None
 
 

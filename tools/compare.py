@@ -30,6 +30,7 @@ def main(argv=None):
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     parser.add_argument("--num-workers", type=int, default=1)
     parser.add_argument("--results-dir", default="results")
+    parser.add_argument("--overwrite", action="store_true", help="rerun sequences that already have results")
     parser.add_argument("--report-dir", default="reports")
     parser.add_argument("--out", default="docs/RESULTS.md")
     parser.add_argument("--no-progress", action="store_true")
@@ -37,7 +38,7 @@ def main(argv=None):
     try:
         roots = dataset_roots(args.dataset_root)
         tables = compare(args.trackers, args.datasets, roots, args.results_dir, args.report_dir, args.allow_partial,
-                         args.num_workers, args.device, not args.no_progress)
+                         args.num_workers, args.device, not args.no_progress, args.overwrite)
     except (DatasetNotFoundError, FileNotFoundError, ValueError) as error:
         sys.exit(f"compare.py: {error}")
     command = "python tools/compare.py " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))

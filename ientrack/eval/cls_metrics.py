@@ -7,6 +7,8 @@ at each angle is kept, and the group-averaged accuracies are their means: ``c4``
 uniform random angle per image, drawn from a generator seeded with ``random_seed`` in dataset order
 (the same angles for every model).
 """
+from typing import Optional
+
 import torch
 from torch.utils.data import DataLoader
 from tqdm import tqdm
@@ -18,19 +20,20 @@ C4_ANGLES = (0, 90, 180, 270)
 C8_ANGLES = tuple(45 * k for k in range(8))
 
 
-def _count_correct(model, x, y, amp: bool) -> int:
-    with torch.autocast(device_type=x.device.type, dtype=torch.float16, enabled=amp):
+def _count_correct(model, x, y, amp: Optional[torch.dtype]) -> int:
+    with torch.autocast(device_type=x.device.type, dtype=amp or torch.float32, enabled=amp is not None):
         logits = model(x)
     return int((logits.argmax(dim=1) == y).sum())
 
 
 @torch.no_grad()
 def rotated_accuracy(model, dataset, angles=C8_ANGLES, batch_size: int = 256, device="cpu",
-                     random_seed: int = 0, amp: bool = False, progress: bool = False) -> dict:
+                     random_seed: int = 0, amp: Optional[torch.dtype] = None, progress: bool = False) -> dict:
     """Accuracies of ``model`` on ``dataset`` (``(image, label)`` pairs) under the protocol above.
 
     Returns ``{"per_angle": {angle: acc}, "upright", "c4", "c8", "random", "count"}``; ``c4`` / ``c8``
-    are ``None`` when ``angles`` lacks some of their angles. The model runs in eval mode and is put
+    are ``None`` when ``angles`` lacks some of their angles; ``amp``: an autocast type (``None``: full
+    precision). The model runs in eval mode and is put
     back in the mode it was in.
     """
     device = torch.device(device)

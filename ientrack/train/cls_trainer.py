@@ -33,7 +33,7 @@ from ientrack.models.cls_models import build_cls_model
 from ientrack.train.cls_config import ClsConfig
 from ientrack.train.distributed import barrier, cleanup, epoch_loader, init_distributed, print0, unwrap
 from ientrack.train.schedules import OneCycle, one_cycle
-from ientrack.train.tracker_trainer import load_training_state, save_training_state
+from ientrack.train.tracker_trainer import amp_dtype, load_training_state, save_training_state
 
 LAST, WEIGHTS, EXPORTED, RESULTS = "last.pt", "model.pt", "model_exported.pt", "results.json"
 
@@ -101,7 +101,7 @@ def _train(config, out_dir, ctx, resume, max_steps, amp, progress, export_to):
         model = DistributedDataParallel(model, device_ids=[ctx.device.index] if ctx.device.type == "cuda" else None)
     specs = getattr(unwrap(model), "ien_specs", None)
     ien = IENLoss(unwrap(model), specs, group_from_name(config.group), config.beta) if specs else None
-    amp = ctx.device.type == "cuda" if amp is None else amp
+    amp = amp_dtype(ctx.device, amp)
     steps_per_epoch = len(train_set) // ctx.world_size // config.batch_size
     if steps_per_epoch == 0:
         raise ValueError(f"{len(train_set)} training images make no batch of {config.batch_size} "
@@ -109,7 +109,7 @@ def _train(config, out_dir, ctx, resume, max_steps, amp, progress, export_to):
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     scheduler = one_cycle(optimizer, config.epochs * steps_per_epoch,
                           OneCycle(config.lr, config.pct_start, config.div_factor, config.final_div_factor))
-    scaler = torch.amp.GradScaler(ctx.device.type, enabled=amp)
+    scaler = torch.amp.GradScaler(ctx.device.type, enabled=amp == torch.float16)
     last = out_dir / LAST
     state = {"epoch": 0, "epoch_step": 0, "step": 0, "train_seconds": 0.0, "loss": math.nan, "equiv": math.nan}
     if resume and last.is_file():
@@ -156,9 +156,10 @@ def _train(config, out_dir, ctx, resume, max_steps, amp, progress, export_to):
     return _finish(config, net, test_set, out_dir, ctx, amp, progress, state, steps_per_epoch, export_to)
 
 
-def train_step(model, ien, optimizer, scaler, x, y, amp: bool):
-    """One optimiser step on a batch; returns ``(loss, equivariance loss)`` as floats (NaN without IEN)."""
-    with torch.autocast(device_type=x.device.type, dtype=torch.float16, enabled=amp):
+def train_step(model, ien, optimizer, scaler, x, y, amp: Optional[torch.dtype] = None):
+    """One optimiser step on a batch; returns ``(loss, equivariance loss)`` as floats (NaN without IEN);
+    ``amp``: the autocast type (``None``: full precision)."""
+    with torch.autocast(device_type=x.device.type, dtype=amp or torch.float32, enabled=amp is not None):
         if ien is not None:
             total, _, equiv = ien_step(model, ien, x, y, F.cross_entropy)
         else:
@@ -193,7 +194,8 @@ def _finish(config, net, test_set, out_dir, ctx, amp, progress, state, steps_per
         "train_seconds": state["train_seconds"],
         "seconds_per_epoch": state["train_seconds"] / steps * steps_per_epoch,
         "final_loss": state["loss"], "final_equiv_loss": state["equiv"], "world_size": ctx.world_size,
-        "device": str(ctx.device), "config": config.to_dict(),
+        "device": str(ctx.device), "precision": str(amp or torch.float32).removeprefix("torch."),
+        "config": config.to_dict(),
     }
     _write_json(out_dir / RESULTS, results)
     shown = ", ".join(f"{label} {'-' if metrics[key] is None else format(metrics[key], '.4f')}"
