@@ -14,9 +14,11 @@ import pytest
 
 from ientrack.data.sequence import Dataset, Sequence
 from ientrack.eval import results_io
+from ientrack.eval.provenance import StaleResultsError
 from ientrack.eval.runner import OPEError, run_ope
 from ientrack.eval.tracker_spec import TrackerSpec, spec_name
 from ientrack.trackers.base import Tracker, TrackResult
+from ientrack.trackers.registry import TRACKER_TYPES
 
 # names the GOT-10k toolkit's OTB list knows; attributes as OTB would tag them
 FAKE_SEQUENCES = {"Basketball": ["IV", "OCC"], "Bolt": ["OCC", "DEF"], "Boy": ["SV"], "Car4": ["IV", "SV"]}
@@ -52,9 +54,10 @@ def make_fake_otb(root, n_frames=9, failing=None, write=True) -> Dataset:
 
 class CentroidTracker(Tracker):
     """Deterministic and frame-dependent: the initial box size centred on the bright pixels, drifting
-    by 0.7 px per frame so that the scores are neither perfect nor zero."""
+    by 0.7 px per frame so that the scores are neither perfect nor zero. ``weights`` and ``device`` are
+    taken as a zoo tracker's and ignored."""
 
-    def __init__(self, name="centroid", fail_on_marker=False):
+    def __init__(self, name="centroid", fail_on_marker=False, weights=None, device="cpu"):
         super().__init__(name)
         self.fail_on_marker = fail_on_marker
         self.inits = 0
@@ -174,3 +177,26 @@ def test_a_zoo_spec_is_named_without_building_it(tmp_path, monkeypatch):
     assert spec_name("my_mil") == "my_mil"
     assert spec_name(TrackerSpec("my_mil", {"name": "renamed"})) == "renamed"
     assert TrackerSpec("my_mil", {"name": "renamed"}).build().name == "renamed"
+
+
+def test_results_of_other_settings_or_weights_are_not_reused(fake, tmp_path, monkeypatch):
+    monkeypatch.setitem(TRACKER_TYPES, "centroid", "test_runner:CentroidTracker")
+    monkeypatch.setenv("IENTRACK_ZOO", str(tmp_path))
+    (tmp_path / "c.yaml").write_text("type: centroid\nweights: w.pt\n")
+    (tmp_path / "w.pt").write_bytes(b"first")
+
+    def run(**overrides):
+        return run_ope(TrackerSpec("c", overrides), fake, tmp_path / "res", progress=False, overwrite=False)
+
+    assert len(run()) == 4 and len(run(device="cpu")) == 4  # the device does not change results
+    (tmp_path / "w.pt").write_bytes(b"retrained")
+    with pytest.raises(StaleResultsError, match=r"other settings \(weights changed"):
+        run()
+    (tmp_path / "w.pt").write_bytes(b"first")
+    with pytest.raises(StaleResultsError, match=r"\(fail_on_marker changed"):
+        run(fail_on_marker=True)
+    tdir = results_io.tracker_dir(tmp_path / "res", "OTB100", "c")
+    before = (tdir / "tracker.json").read_text()
+    (tmp_path / "w.pt").write_bytes(b"retrained")
+    run_ope(TrackerSpec("c"), fake, tmp_path / "res", progress=False, overwrite=True)  # reruns, records anew
+    assert (tdir / "tracker.json").read_text() != before and len(run()) == 4

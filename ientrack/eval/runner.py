@@ -16,6 +16,7 @@ import numpy as np
 from tqdm import tqdm
 
 from ientrack.eval import results_io
+from ientrack.eval.provenance import check_and_record, tracker_provenance
 from ientrack.eval.tracker_spec import TrackerSpec, as_spec, make_tracker, spec_name
 from ientrack.trackers.base import TrackResult, check_init_box
 
@@ -108,7 +109,8 @@ def run_ope(tracker_spec, dataset, results_dir, overwrite: bool = False, num_wor
     ``tracker_spec``: see :mod:`ientrack.eval.tracker_spec`. ``rank`` / ``world_size`` default to the
     ``RANK`` / ``WORLD_SIZE`` environment variables that ``torchrun`` sets. ``vis_fn(seq, frame_index,
     image, result)`` is called after every frame. Returns the names of this rank's finished sequences
-    (including those already finished before); raises :class:`OPEError` at the end if any sequence failed.
+    (including those already finished before); raises :class:`OPEError` at the end if any sequence failed,
+    and :class:`.provenance.StaleResultsError` at once if the folder holds results of other settings.
     """
     spec = as_spec(tracker_spec)
     local = None if isinstance(spec, TrackerSpec) else make_tracker(spec)
@@ -117,6 +119,7 @@ def run_ope(tracker_spec, dataset, results_dir, overwrite: bool = False, num_wor
     rank, world_size = _rank_and_world(rank, world_size)
     mine = [seq for i, seq in enumerate(dataset) if i % world_size == rank]
     todo = [seq for seq in mine if overwrite or not results_io.is_finished(tdir, seq.name)]
+    check_and_record(tdir, tracker_provenance(spec), overwrite)
     failures = {}
     bar = tqdm(total=len(todo), desc=f"{name} on {dataset.name}", unit="seq", disable=not progress)
     bar.set_postfix(already_done=len(mine) - len(todo))
