@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from ientrack.eval.compare import dataset_roots, root_for
+from ientrack.eval.compare import auc_matrix, dataset_roots, real_groups, root_for
 from ientrack.eval.experiment import score_results
 from test_cli import small_benchmark  # noqa: F401  (the fixture)
 
@@ -36,3 +36,17 @@ def test_the_page_holds_the_command_and_the_scores_of_each_dataset(small_benchma
         assert table.splitlines()[2] in page  # the same row, from the same result files
         assert f"{auc:.3f}" in page.split("## Success AUC")[1].split("##")[0]
     assert "Orient." in page.split(f"## Rot4-{json_path}")[1]  # orientation columns on the rotated set
+
+
+def _report(*aucs):
+    return {"t": {"overall": {"success_auc": sum(aucs) / len(aucs)},
+                  "sequences": {f"s{i}": {"success_auc": a} for i, a in enumerate(aucs)}}}
+
+
+def test_the_real_datasets_are_pooled_by_sequence_per_rotation_speed():
+    names = ["Builtin", "OTB100", "VOT", "Rot2-OTB100", "Rot2-VOT", "Rot4-OTB100", "Rot-Builtin"]
+    assert real_groups(names) == {"real": ["OTB100", "VOT"], "real, Rot2": ["Rot2-OTB100", "Rot2-VOT"]}
+    tables = {"Builtin": (_report(0.9), ""), "OTB100": (_report(0.4, 0.6, 0.5, 0.3), ""), "VOT": (_report(0.8), "")}
+    header, _, row = auc_matrix(tables).splitlines()
+    assert header.endswith("| real (5 seq.) |")
+    assert row == "| t | 0.900 | 0.450 | 0.800 | 0.520 |"  # the pool weighs each sequence once, not each dataset

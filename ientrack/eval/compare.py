@@ -45,13 +45,37 @@ def compare(trackers: List[str], datasets: List[str], roots: Dict[str, str], res
     return tables
 
 
+def real_groups(datasets: Sequence[str]) -> Dict[str, List[str]]:
+    """The real (not ``Builtin``) datasets pooled by rotation speed, where two or more share one:
+    ``{"real": ["OTB100", "VOT"], "real, Rot2": ["Rot2-OTB100", "Rot2-VOT"], ...}``."""
+    groups = {}
+    for name in datasets:
+        omega, base = parse_rot_prefix(name)
+        if not base.lower().startswith("builtin"):
+            groups.setdefault("real" if omega is None else f"real, Rot{omega:g}", []).append(name)
+    return {label: names for label, names in groups.items() if len(names) > 1}
+
+
+def _sequence_aucs(report: Optional[dict], tracker: str) -> List[float]:
+    sequences = ((report or {}).get(tracker) or {}).get("sequences", {})
+    return [m["success_auc"] for m in sequences.values() if m.get("success_auc") is not None]
+
+
 def auc_matrix(tables: dict) -> str:
-    """Success AUC of each tracker (rows, in the order they ran) on each dataset (columns)."""
+    """Success AUC of each tracker (rows, in the order they ran) on each dataset (columns), then the
+    mean over the sequences of each :func:`real_groups` pool (its column says how many sequences)."""
     names = list(tables)
     trackers = list(dict.fromkeys(t for report, _ in tables.values() for t in (report or {})))
-    lines = ["| tracker | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
+    groups = real_groups(names)
+    counts = {label: max(sum(len(_sequence_aucs(tables[d][0], t)) for d in members) for t in trackers)
+              for label, members in groups.items()}
+    headers = names + [f"{label} ({counts[label]} seq.)" for label in groups]
+    lines = ["| tracker | " + " | ".join(headers) + " |", "|---|" + "---:|" * len(headers)]
     for tracker in trackers:
         aucs = [((tables[d][0] or {}).get(tracker) or {}).get("overall", {}).get("success_auc") for d in names]
+        for label, members in groups.items():
+            pooled = [a for d in members for a in _sequence_aucs(tables[d][0], tracker)]
+            aucs.append(sum(pooled) / len(pooled) if len(pooled) == counts[label] else None)
         lines.append(f"| {tracker} | " + " | ".join("-" if a is None else f"{a:.3f}" for a in aucs) + " |")
     return "\n".join(lines)
 
