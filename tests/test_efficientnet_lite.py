@@ -5,9 +5,11 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from skimage import data
 
 from conftest import shared_path
 from ientrack.models.efficientnet_lite import efficientnet_lite0
+from ientrack.models.siamese import fuse_conv_bn
 
 
 @pytest.fixture(scope="module")
@@ -57,3 +59,13 @@ def test_upright_top1_on_imagenet_samples(model):
     with torch.inference_mode():
         predicted = torch.cat([model(x[i:i + 25]).argmax(1) for i in range(0, len(x), 25)])
     assert (predicted == labels).float().mean() >= 0.85
+
+
+def test_folding_batch_norm_keeps_the_logits_and_the_trunk(model):
+    fused = fuse_conv_bn(model)
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in fused.modules())
+    assert fused.trunk(8).out_channels == 40 and fused.channels_at(16) == 112
+    x = torch.from_numpy(data.astronaut()[::2, ::2].copy()).permute(2, 0, 1)[None].float()  # 256 x 256 RGB
+    with torch.inference_mode():
+        ref, out = model(x), fused(x)
+    assert torch.allclose(out, ref, atol=1e-3 * ref.abs().max()) and out.argmax() == ref.argmax()

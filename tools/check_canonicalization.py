@@ -21,6 +21,7 @@ from tqdm import tqdm
 
 from ientrack.equivariance.canonicalize import CanonicalizedModel, load_canonicalizer
 from ientrack.models.efficientnet_lite import efficientnet_lite0
+from ientrack.models.siamese import fuse_conv_bn
 
 
 def center_crop(path: Path, resize: int = 256, size: int = 224) -> np.ndarray:
@@ -80,8 +81,8 @@ def main():
     if args.threads:
         torch.set_num_threads(args.threads)
     x, labels = load_labelled(args.images, args.select)
-    extractor = efficientnet_lite0(pretrained=True)
-    canonicalized = CanonicalizedModel(load_canonicalizer(args.canonicalizer), extractor).eval()
+    extractor = fuse_conv_bn(efficientnet_lite0(pretrained=True))  # batch norm folded, as the trackers run it
+    canonicalized = CanonicalizedModel(fuse_conv_bn(load_canonicalizer(args.canonicalizer)), extractor).eval()
     print(f"{len(x)} images from {args.images} (select={args.select}); top-1 at 0/90/180/270 degrees")
     for name, model in (("extractor alone", extractor), ("canonicalizer + extractor", canonicalized)):
         acc = top1_per_rotation(model, x, labels, args.batch)

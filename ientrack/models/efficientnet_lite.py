@@ -50,6 +50,8 @@ class MBConv(nn.Module):
     """Inverted residual: 1x1 expand (skipped when the expansion is 1), depthwise k x k, 1x1 project,
     and the identity shortcut when stride is 1 and the channel count is kept."""
 
+    conv_bn_pairs = (("_expand_conv", "_bn0"), ("_depthwise_conv", "_bn1"), ("_project_conv", "_bn2"))
+
     def __init__(self, c_in, c_out, expansion, kernel, stride):
         super().__init__()
         mid = c_in * expansion
@@ -72,6 +74,8 @@ class MBConv(nn.Module):
 
 class EfficientNetLite0(nn.Module):
     """EfficientNet-Lite0: ``forward`` gives ImageNet logits, :meth:`features` an intermediate map."""
+
+    conv_bn_pairs = (("_conv_stem", "_bn0"), ("_conv_head", "_bn1"))
 
     def __init__(self, num_classes: int = NUM_CLASSES, dropout: float = 0.2):
         super().__init__()
@@ -106,7 +110,7 @@ class EfficientNetLite0(nn.Module):
 
     def channels_at(self, stride: int) -> int:
         """Channel count of :meth:`features` at ``stride`` (8 -> 40)."""
-        return self._blocks[self.last_block_at(stride)]._bn2.num_features
+        return self._blocks[self.last_block_at(stride)]._project_conv.out_channels
 
     def features(self, x: torch.Tensor, stride: int = 8) -> torch.Tensor:
         """The output of the deepest block at total ``stride`` (2, 4, 8, 16 or 32) for RGB 0..255 input."""
@@ -129,11 +133,13 @@ class EfficientNetLite0(nn.Module):
 class LiteTrunk(nn.Module):
     """The stem and the first ``depth`` blocks of an :class:`EfficientNetLite0` (RGB 0..255 in)."""
 
+    conv_bn_pairs = (("_conv_stem", "_bn0"),)
+
     def __init__(self, model: EfficientNetLite0, depth: int):
         super().__init__()
         self._conv_stem, self._bn0 = model._conv_stem, model._bn0
         self._blocks = nn.ModuleList(model._blocks[:depth])
-        self.out_channels = self._blocks[-1]._bn2.num_features
+        self.out_channels = self._blocks[-1]._project_conv.out_channels
         self.total_stride = model._block_strides[depth - 1]
 
     def forward(self, x):

@@ -23,13 +23,16 @@ class SiameseNet(nn.Module):
 
 def fuse_conv_bn(module: nn.Module) -> nn.Module:
     """A copy of ``module`` in eval mode where every ``Conv2d`` directly followed by a ``BatchNorm2d``
-    inside an ``nn.Sequential`` is folded into one convolution (same outputs, fewer passes)."""
+    inside an ``nn.Sequential``, and every pair a module names in its ``conv_bn_pairs`` (attribute names
+    ``(conv, bn)``, for modules that call them in their own ``forward``), is folded into one convolution
+    (same outputs, fewer passes)."""
     module = copy.deepcopy(module).eval()
-    for seq in [m for m in module.modules() if isinstance(m, nn.Sequential)]:
-        names = list(seq._modules)
-        for a, b in zip(names, names[1:]):
-            conv, bn = seq._modules[a], seq._modules[b]
+    for parent in list(module.modules()):
+        names = list(parent._modules)
+        pairs = list(zip(names, names[1:])) if isinstance(parent, nn.Sequential) else []
+        for a, b in pairs + list(getattr(parent, "conv_bn_pairs", ())):
+            conv, bn = parent._modules.get(a), parent._modules.get(b)
             if isinstance(conv, nn.Conv2d) and isinstance(bn, nn.BatchNorm2d):
-                seq._modules[a] = fuse_conv_bn_eval(conv, bn)
-                seq._modules[b] = nn.Identity()
+                parent._modules[a] = fuse_conv_bn_eval(conv, bn)
+                parent._modules[b] = nn.Identity()
     return module

@@ -15,6 +15,7 @@ import torch
 
 from ientrack.equivariance.canonicalize import load_canonicalizer
 from ientrack.geometry import wrap_angle
+from ientrack.models.siamese import fuse_conv_bn
 from ientrack.trackers.pretrained_siamfc import PretrainedSiamFCTracker
 
 
@@ -28,7 +29,7 @@ class CanonSiamFCTracker(PretrainedSiamFCTracker):
             raise ValueError(f"{name}: canonicalizer_weights is required (train one with tools/train_canonicalizer.py)")
         canonicalizer = load_canonicalizer(canonicalizer_weights)
         super().__init__(name=name, num_rotations=canonicalizer.group.n, angle_window=180.0, **kw)
-        self.canonicalizer = canonicalizer.to(self.device)
+        self.canonicalizer = fuse_conv_bn(canonicalizer).to(self.device)
 
     def _pose(self, image: np.ndarray) -> float:
         """The canonicalizer's pose (degrees) of the target patch at the current position and size."""
