@@ -15,7 +15,8 @@ from ientrack.eval.cls_metrics import C8_ANGLES, rotated_accuracy
 from ientrack.eval.cls_report import collate_table
 from ientrack.models.registry import build_backbone
 from ientrack.train.cls_config import ClsConfig
-from ientrack.train.cls_trainer import build_data, build_model, train_classifier, train_step
+from ientrack.train.cls_trainer import (build_data, build_model, ramped_beta, tapped_specs, train_classifier,
+                                        train_step)
 from ientrack.train.schedules import OneCycle, one_cycle
 from tools.train_cls import main as train_cls_main
 
@@ -198,3 +199,17 @@ def test_two_process_ddp_matches_one_process_with_the_whole_batch(tmp_path):
     assert single["steps"] == 4 and json.loads((tmp_path / "ddp" / "results.json").read_text())["steps"] == 4
     assert all(torch.allclose(a[k], b[k], atol=1e-6) for k in a)
     assert not torch.allclose(a["0.weight"], build_model(_ddp_config(16), 10, 1)[0].weight)  # it did train
+
+
+def test_the_tapped_layers_and_the_beta_ramp_follow_the_config(tmp_path):
+    model = build_model(_tiny_config(), 10, 1)
+    assert list(tapped_specs(model, None)) == [f"features.block{i}" for i in range(1, 7)]
+    assert list(tapped_specs(model, ["features.block6"])) == ["features.block6"]
+    with pytest.raises(ValueError, match="unknown.*block9"):
+        tapped_specs(model, ["features.block9"])
+    ramp = _tiny_config(beta=2.0, beta_ramp=0.5)
+    assert [ramped_beta(ramp, step, 100) for step in (0, 25, 50, 99)] == [0.0, 1.0, 2.0, 2.0]
+    assert ramped_beta(_tiny_config(beta=2.0), 0, 100) == 2.0
+    results = train_classifier(_tiny_config(ien_layers=["features.block6"], beta_ramp=0.5, epochs=1),
+                               tmp_path, device="cpu", progress=False)
+    assert results["config"]["ien_layers"] == ["features.block6"] and results["final_equiv_loss"] >= 0

@@ -19,7 +19,9 @@ class ClsConfig:
     Model: ``model``, ``group``, ``field_spec``, ``model_kw`` go to
     :func:`ientrack.models.cls_models.build_cls_model`; ``beta`` weighs the IEN loss on the model's
     ``ien_specs`` (0: the same doubled, group-augmented batches without the loss; models without
-    ``ien_specs``, the steerable ones, train plainly). Optimiser: Adam with ``weight_decay`` and the one-cycle
+    ``ien_specs``, the steerable ones, train plainly); ``ien_layers``: the tapped layers, a subset of
+    ``ien_specs`` by name (``None``: all); ``beta_ramp``: the share of the training steps over which beta
+    rises linearly from 0 to ``beta`` (0: constant). Optimiser: Adam with ``weight_decay`` and the one-cycle
     schedule of :mod:`ientrack.train.schedules` (peak ``lr``). ``save_every``: steps between checkpoints.
     """
 
@@ -39,6 +41,8 @@ class ClsConfig:
     field_spec: str = "homog"
     model_kw: dict = field(default_factory=dict)
     beta: float = 1.0
+    ien_layers: Optional[list] = None
+    beta_ramp: float = 0.0
     epochs: int = 5
     batch_size: int = 64
     lr: float = 5e-3

@@ -53,6 +53,24 @@ def build_model(config: ClsConfig, num_classes: int, in_channels: int) -> torch.
                            field_spec=config.field_spec, **config.model_kw)
 
 
+def tapped_specs(model: torch.nn.Module, layers: Optional[list]) -> Optional[dict]:
+    """The model's ``ien_specs`` restricted to ``layers`` (``None``: all of them); unknown names are an error."""
+    specs = getattr(model, "ien_specs", None)
+    if layers is None or not specs:
+        return specs
+    unknown = [name for name in layers if name not in specs]
+    if unknown or not layers:
+        raise ValueError(f"ien_layers {layers}: {'unknown ' + str(unknown) if unknown else 'empty'}; "
+                         f"{type(model).__name__} has {list(specs)}")
+    return {name: specs[name] for name in layers}
+
+
+def ramped_beta(config: ClsConfig, step: int, total_steps: int) -> float:
+    """``config.beta``, reached linearly over the first ``beta_ramp`` share of the steps."""
+    ramp = config.beta_ramp * total_steps
+    return config.beta * min(1.0, step / ramp) if ramp > 0 else config.beta
+
+
 def export_backbone(model: torch.nn.Module, path, meta: Optional[dict] = None) -> Path:
     """Save ``model.backbone``'s state dict (keys as the backbone's own) for ``tools/train.py --pretrained``."""
     model = unwrap(model)
@@ -99,7 +117,7 @@ def _train(config, out_dir, ctx, resume, max_steps, amp, progress, export_to):
         if ctx.device.type == "cuda":
             model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(net)
         model = DistributedDataParallel(model, device_ids=[ctx.device.index] if ctx.device.type == "cuda" else None)
-    specs = getattr(unwrap(model), "ien_specs", None)
+    specs = tapped_specs(unwrap(model), config.ien_layers)
     ien = IENLoss(unwrap(model), specs, group_from_name(config.group), config.beta) if specs else None
     amp = amp_dtype(ctx.device, amp)
     steps_per_epoch = len(train_set) // ctx.world_size // config.batch_size
@@ -133,6 +151,8 @@ def _train(config, out_dir, ctx, resume, max_steps, amp, progress, export_to):
             x, y = x.to(ctx.device, non_blocking=True), y.to(ctx.device, non_blocking=True)
             if config.train_rotation:
                 x = random_rotate(x, _step_generator(config, state["step"], ctx.rank), config.rotation_padding)
+            if ien is not None:
+                ien.beta = ramped_beta(config, state["step"], config.epochs * steps_per_epoch)
             loss, equiv = train_step(model, ien, optimizer, scaler, x, y, amp)
             scheduler.step()
             now = time.perf_counter()
