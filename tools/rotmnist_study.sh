@@ -2,7 +2,8 @@
 # The Rot-MNIST study: CNNBasic with beta = 0, IEN R4, IEN R8, IEN R4 heterogeneous, and the steerable
 # (e2cnn C4 and C8) CNNBasic; 3 seeds each, 5 epochs (the configs in configs/cls/), then one collated
 # table. The variants that ask when the IEN loss helps are further parts: STUDY="length beta size"
-# (20 epochs; beta 0.1 and 10; a 29-px input), or any mix with main, e.g. STUDY="main length".
+# (20 epochs; beta 0.1 and 10; a 29-px input), STUDY="layers schedule" (only the last block or only the
+# first three tapped; beta ramped up over the first half), or any mix with main, e.g. STUDY="main length".
 #
 #   tools/rotmnist_study.sh OUT [train_cls flags...]
 #   tools/rotmnist_study.sh runs/rotmnist --data-root /data/mnist --device cuda   # the docs' table (a folder of MNIST t10k files)
@@ -34,6 +35,11 @@ ien_r4_20ep|rotmnist_ien_r4|--epochs 20"
 beta_runs="
 ien_r4_beta0.1|rotmnist_ien_r4|--beta 0.1
 ien_r4_beta10|rotmnist_ien_r4|--beta 10"
+layers_runs="
+ien_r4_last_block|rotmnist_ien_r4|--ien-layers features.block6
+ien_r4_first_blocks|rotmnist_ien_r4|--ien-layers features.block1 features.block2 features.block3"
+schedule_runs="
+ien_r4_ramp0.5|rotmnist_ien_r4|--beta-ramp 0.5"
 size_runs="
 beta0_29px|rotmnist_beta0|--input-size 29
 ien_r4_29px|rotmnist_ien_r4|--input-size 29"
@@ -45,7 +51,9 @@ for part in $study; do
     length) runs="$runs$length_runs" ;;
     beta) runs="$runs$beta_runs" ;;
     size) runs="$runs$size_runs" ;;
-    *) echo "STUDY: unknown part '$part' (main, length, beta, size)" >&2; exit 2 ;;
+    layers) runs="$runs$layers_runs" ;;
+    schedule) runs="$runs$schedule_runs" ;;
+    *) echo "STUDY: unknown part '$part' (main, length, beta, size, layers, schedule)" >&2; exit 2 ;;
   esac
 done
 

@@ -25,6 +25,10 @@ def _parser():
     p.add_argument("--name", help="experiment name (rows of the collated table)")
     p.add_argument("--model", help="classification model (ientrack.models.cls_models)")
     p.add_argument("--beta", type=float, help="weight of the IEN loss (0: baseline)")
+    p.add_argument("--ien-layers", dest="ien_layers", nargs="+", metavar="LAYER",
+                   help="tap only these layers (names of the model's IEN specs, e.g. features.block6)")
+    p.add_argument("--beta-ramp", dest="beta_ramp", type=float,
+                   help="share of the steps over which beta rises linearly from 0 (default 0: constant)")
     p.add_argument("--group", help="R4 | R8 | D4 (also C4, C8...)")
     p.add_argument("--field-spec", dest="field_spec", choices=["homog", "hetero", "plain"])
     p.add_argument("--dataset", help="mnist | scale_mnist | stl10 | tiny_imagenet | imagefolder")
@@ -48,7 +52,7 @@ def _parser():
     return p
 
 
-_OVERRIDES = ("name", "model", "beta", "group", "field_spec", "dataset", "data_root", "input_size", "train_limit",
+_OVERRIDES = ("name", "model", "beta", "ien_layers", "beta_ramp", "group", "field_spec", "dataset", "data_root", "input_size", "train_limit",
               "test_limit", "epochs", "batch_size", "lr", "seed", "workers")
 
 
