@@ -14,9 +14,12 @@ import sys
 
 from ientrack.data.errors import DatasetNotFoundError
 from ientrack.eval.compare import compare, dataset_roots, results_page
+from ientrack.trackers.opencv import available_algorithms
 from ientrack.atomic import write_text_atomic
 
-TRACKERS = ["siamfc", "ien_siamfc", "re_siamfc", "effnet_siamfc", "opencv_mil"]
+# the three rotation-equivariant trackers, their comparison points, and every OpenCV baseline this cv2 has
+TRACKERS = ["siamfc", "ien_siamfc", "re_siamfc", "effnet_siamfc", "canon_siamfc"] + [
+    f"opencv_{algorithm}" for algorithm in available_algorithms()]
 DATASETS = ["Builtin", "OTB100", "Rot2-OTB100", "Rot4-OTB100", "VOT", "Rot2-VOT", "Rot4-VOT"]
 
 
