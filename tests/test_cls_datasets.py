@@ -155,3 +155,22 @@ def test_scale_mnist_shrinks_each_digit_once_within_the_range():
     ratio = scaled.images.float().sum((1, 2, 3)) / plain.images.float().sum((1, 2, 3))
     assert ((ratio > 0.3 ** 2 * 0.7) & (ratio < 1.05)).all() and ratio.std() > 0.1
     assert torch.equal(build_cls_dataset("scale_mnist", "test", limit=50).images, scaled.images)
+
+
+def test_a_labelled_folder_reads_its_index_and_names_what_is_wrong(tmp_path):
+    import cv2
+    from skimage import data
+
+    from ientrack.data.labelled_images import read_labelled_folder
+
+    with pytest.raises(FileNotFoundError, match="subset_index.csv"):
+        read_labelled_folder(tmp_path)
+    for name in ("b.png", "a.png", "c.png"):
+        cv2.imwrite(str(tmp_path / name), data.astronaut()[:300, :200])
+    (tmp_path / "subset_index.csv").write_text("file,class_index\nb.png,2\na.png,1\nc.png,3\n")
+    images, labels = read_labelled_folder(tmp_path)
+    assert images.shape == (3, 3, 224, 224) and labels.tolist() == [1, 2, 3]  # sorted by file name
+    assert read_labelled_folder(tmp_path, "odd")[1].tolist() == [2]
+    (tmp_path / "c.png").write_bytes(b"not an image")
+    with pytest.raises(ValueError, match="c.png: missing or not an image"):
+        read_labelled_folder(tmp_path)

