@@ -15,13 +15,14 @@ from tqdm import tqdm
 
 from ientrack.data.cls_transforms import rotate_scale, uniform_angles
 from ientrack.equivariance.groups import rotate
+from ientrack.precision import autocast
 
 C4_ANGLES = (0, 90, 180, 270)
 C8_ANGLES = tuple(45 * k for k in range(8))
 
 
 def _count_correct(model, x, y, amp: Optional[torch.dtype]) -> int:
-    with torch.autocast(device_type=x.device.type, dtype=amp or torch.float32, enabled=amp is not None):
+    with autocast(x.device, amp):
         logits = model(x)
     return int((logits.argmax(dim=1) == y).sum())
 

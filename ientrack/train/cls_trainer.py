@@ -34,6 +34,7 @@ from ientrack.train.cls_config import ClsConfig
 from ientrack.train.distributed import barrier, cleanup, epoch_loader, init_distributed, print0, unwrap
 from ientrack.train.schedules import OneCycle, one_cycle
 from ientrack.train.tracker_trainer import amp_dtype, load_training_state, save_training_state
+from ientrack.precision import autocast
 
 LAST, WEIGHTS, EXPORTED, RESULTS = "last.pt", "model.pt", "model_exported.pt", "results.json"
 
@@ -179,7 +180,7 @@ def _train(config, out_dir, ctx, resume, max_steps, amp, progress, export_to):
 def train_step(model, ien, optimizer, scaler, x, y, amp: Optional[torch.dtype] = None):
     """One optimiser step on a batch; returns ``(loss, equivariance loss)`` as floats (NaN without IEN);
     ``amp``: the autocast type (``None``: full precision)."""
-    with torch.autocast(device_type=x.device.type, dtype=amp or torch.float32, enabled=amp is not None):
+    with autocast(x.device, amp):
         if ien is not None:
             total, _, equiv = ien_step(model, ien, x, y, F.cross_entropy)
         else:

@@ -22,6 +22,7 @@ from ientrack.equivariance._hooks import eval_mode, record_layers
 from ientrack.equivariance.groups import group_from_name, transform_batch
 from ientrack.equivariance.ien_loss import IENLoss
 from ientrack.equivariance.pooling import FieldSpec
+from ientrack.precision import autocast
 
 IEN_KEYS = {"beta", "group", "layers"}
 
@@ -66,7 +67,7 @@ def ien_forward_backward(model, ien: IENLoss, loss_fn, z: torch.Tensor, x: torch
     z, x = z.float(), x.float()
     z2 = torch.cat([z, transform_batch(z, elements)])
     x2 = torch.cat([x, transform_batch(x, elements)])
-    with torch.autocast(device_type=z.device.type, dtype=amp or torch.float32, enabled=amp is not None):
+    with autocast(z.device, amp):
         task = loss_fn(model(z2, x2))
         equiv = ien.loss(elements)
     total = task + ien.beta * equiv.float()

@@ -28,6 +28,7 @@ from ientrack.train.distributed import (all_reduce_mean, barrier, cleanup, epoch
                                         unwrap)
 from ientrack.train.ien_tracker_loss import build_ien, ien_train_step
 from ientrack.train.siamese_loss import BalancedLoss
+from ientrack.precision import autocast
 
 LAST = "last.pt"
 
@@ -117,7 +118,7 @@ def forward_backward(model, loss_fn, z: torch.Tensor, x: torch.Tensor, scaler,
                      amp: Optional[torch.dtype] = None) -> torch.Tensor:
     """Loss of one batch of uint8 pairs and its (scaled) gradients accumulated into ``model``;
     ``amp``: the autocast type (``None``: full precision)."""
-    with torch.autocast(device_type=z.device.type, dtype=amp or torch.float32, enabled=amp is not None):
+    with autocast(z.device, amp):
         responses = model(z.float(), x.float())
     loss = loss_fn(responses)
     scaler.scale(loss).backward()
