@@ -108,9 +108,8 @@ def test_pairs_are_deterministic_per_index_and_seed():
     assert a[0][2] != first
 
 
-def test_rotate_turns_the_search_target_by_the_returned_angle():
-    """An asymmetric pattern (a bar pointing right from the target centre) must point at the returned
-    angle, counter-clockwise on screen, in the search crop, and upright in the exemplar."""
+def bar_pairs(relative_angle):
+    """Pairs of an asymmetric pattern: a bar pointing right from the target centre."""
     image = np.zeros((400, 400, 3), np.uint8)
     image[196:205, 200:262] = 255
 
@@ -124,18 +123,34 @@ def test_rotate_turns_the_search_target_by_the_returned_angle():
             view = View(image, np.array([200.0, 200.0]), np.array([60.0, 60.0]))
             return view, view
 
-    pairs = TrainingPairs([Fixed()], rotate=True, seed=0)
-    angles = []
+    return TrainingPairs([Fixed()], rotate=True, seed=0, relative_angle=relative_angle)
+
+
+def bar_angle(patch: torch.Tensor) -> float:
+    """Direction of the bar from the crop centre, degrees counter-clockwise on screen."""
+    c = (patch.shape[-1] - 1) / 2
+    (cx, cy), _ = blob_stats(patch)
+    return float(np.degrees(np.arctan2(-(cy - c), cx - c)))
+
+
+def turn_between(a: float, b: float) -> float:
+    return (b - a + 180) % 360 - 180
+
+
+@pytest.mark.parametrize("relative_angle", [180.0, 15.0])
+def test_rotate_turns_the_search_target_by_the_returned_angle_from_a_turned_exemplar(relative_angle):
+    """Both crops show the target in a random pose; the search crop's is ``angle`` further
+    counter-clockwise, with ``|angle| <= relative_angle``."""
+    pairs = bar_pairs(relative_angle)
+    poses, angles = [], []
     for i in range(len(pairs)):
         z, x, angle = pairs[i]
-        assert angle.dtype == torch.float32 and -180 <= float(angle) <= 180
-        for patch, expected in ((z, 0.0), (x, float(angle))):
-            c = (patch.shape[-1] - 1) / 2
-            (cx, cy), _ = blob_stats(patch)
-            measured = np.degrees(np.arctan2(-(cy - c), cx - c))
-            assert abs((measured - expected + 180) % 360 - 180) < 2.0
+        assert angle.dtype == torch.float32 and abs(float(angle)) <= relative_angle
+        assert abs(turn_between(bar_angle(z) + float(angle), bar_angle(x))) < 2.0
+        poses.append(bar_angle(z))
         angles.append(float(angle))
-    assert max(angles) - min(angles) > 180  # spread over the circle, not a constant
+    assert max(poses) - min(poses) > 180  # exemplars in poses over the whole circle
+    assert max(angles) - min(angles) > relative_angle  # relative turns spread over their range
 
 
 def test_still_image_pairs_hold_the_same_target_in_both_crops():

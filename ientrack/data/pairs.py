@@ -128,20 +128,26 @@ class TrainingPairs(TorchDataset):
     """A torch dataset of ``(z, x)`` (or ``(z, x, angle)`` with ``rotate=True``) pairs.
 
     ``z``: ``3 x 127 x 127`` and ``x``: ``3 x 255 x 255`` ``uint8`` tensors (RGB), the target centred
-    in both at the same scale (up to the augmentation's shift and stretch). With ``rotate=True`` the
-    search crop is turned by a random ``angle`` (uniform in ``[-180, 180]`` degrees, a float32 scalar
-    tensor): the target appears rotated by ``angle`` counter-clockwise in ``x`` relative to ``z``.
+    in both at the same scale (up to the augmentation's shift and stretch). With ``rotate=True`` both
+    crops are turned by one random angle (uniform over the circle), so the network sees targets in every
+    pose, and the search crop by a further random ``angle`` (uniform in ``[-relative_angle,
+    relative_angle]`` degrees, a float32 scalar tensor): the target appears rotated by ``angle``
+    counter-clockwise in ``x`` relative to ``z``. A tracker with a template bank of rotations needs a
+    small ``relative_angle`` (the bank finds the pose; the features must match within a bank step); 180
+    asks the features themselves to match any relative pose.
     Item ``i`` is a deterministic function of ``(seed, epoch, i)``; :meth:`set_epoch` draws new pairs.
     """
 
     def __init__(self, sources, exemplar_size: int = 127, instance_size: int = 255, context: float = 0.5,
-                 rotate: bool = False, seed: int = 0):
+                 rotate: bool = False, seed: int = 0, relative_angle: float = 180.0):
+        if not 0 <= relative_angle <= 180:
+            raise ValueError(f"relative_angle must lie in [0, 180] degrees, got {relative_angle}")
         self.sources = list(sources)
         if not self.sources:
             raise ValueError("TrainingPairs: no pair source given")
         self.offsets = np.cumsum([0] + [len(s) for s in self.sources])
         self.exemplar_size, self.instance_size = exemplar_size, instance_size
-        self.context, self.rotate, self.seed = context, rotate, seed
+        self.context, self.rotate, self.seed, self.relative_angle = context, rotate, seed, relative_angle
         self.epoch = 0
 
     def set_epoch(self, epoch: int) -> None:
@@ -158,10 +164,11 @@ class TrainingPairs(TorchDataset):
         source = self.sources[k]
         rng = np.random.default_rng([self.seed, self.epoch, index])
         view_z, view_x = source.views(index - int(self.offsets[k]), rng)
-        angle = rng.uniform(-180.0, 180.0) if self.rotate else 0.0
+        common = rng.uniform(-180.0, 180.0) if self.rotate else 0.0
+        angle = rng.uniform(-self.relative_angle, self.relative_angle) if self.rotate else 0.0
         aug = source.augmentation
-        z = self._crop(view_z, self.exemplar_size, 0.0, dataclasses.replace(aug, shift=0.0), rng)
-        x = self._crop(view_x, self.instance_size, angle, aug, rng)
+        z = self._crop(view_z, self.exemplar_size, common, dataclasses.replace(aug, shift=0.0), rng)
+        x = self._crop(view_x, self.instance_size, common + angle, aug, rng)
         pair = (_chw(z), _chw(x))
         return pair + (torch.tensor(angle, dtype=torch.float32),) if self.rotate else pair
 

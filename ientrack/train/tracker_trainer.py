@@ -45,7 +45,8 @@ class TrainSettings:
     weight_decay: float = 5e-4
     r_pos: float = 16.0
     r_neg: float = 0.0
-    rotate: bool = False
+    rotate: bool = False  # turn both crops by a random angle (ientrack.data.pairs.TrainingPairs)
+    relative_angle: float = 180.0  # and the search crop by up to this many degrees more
     save_every: int = 500
     workers: int = 4
     seed: int = 0
@@ -217,7 +218,8 @@ def train_tracker(config, data, out_dir, epochs: Optional[int] = None, batch_siz
                                          rotate=rotate)
     exemplar, instance = config.get("exemplar_size", 127), config.get("instance_size", 255)
     if not isinstance(data, TrainingPairs):
-        data = TrainingPairs(data, exemplar, instance, config.get("context", 0.5), settings.rotate, settings.seed)
+        data = TrainingPairs(data, exemplar, instance, config.get("context", 0.5), settings.rotate, settings.seed,
+                             settings.relative_angle)
     joined_before = dist.is_initialized()
     ctx = init_distributed(device)
     try:
