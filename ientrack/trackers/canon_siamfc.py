@@ -7,6 +7,11 @@ rotation since the first frame. The template bank holds the template turned by e
 search correlates with the one entry that rotation names, so the extractor always compares the target
 in the template's pose, and the per-frame cost is the extractor's pass per scale plus one pass of the
 canonicalizer on a small patch.
+
+Between frames a target turns a little, so the rotation is a belief over the group, not one frame's guess:
+each frame's pose probabilities (relative to the template's pose) are blended into it with weight
+``pose_ema`` (1: this frame alone), and the rotation may move only to elements within ``angle_window``
+degrees of the current one (C4 with 90: a quarter turn per frame at most; 180: anywhere).
 """
 from typing import Optional
 
@@ -24,28 +29,37 @@ class CanonSiamFCTracker(PretrainedSiamFCTracker):
     (``canonicalizer_weights``, written by ``tools/train_canonicalizer.py``); the bank has one template
     per element of the canonicalizer's group."""
 
-    def __init__(self, name: str = "canon_siamfc", canonicalizer_weights: Optional[str] = None, **kw):
+    def __init__(self, name: str = "canon_siamfc", canonicalizer_weights: Optional[str] = None,
+                 pose_ema: float = 1.0, angle_window: float = 180.0, **kw):
         if not canonicalizer_weights:
             raise ValueError(f"{name}: canonicalizer_weights is required (train one with tools/train_canonicalizer.py)")
+        if not 0 < pose_ema <= 1:
+            raise ValueError(f"{name}: pose_ema must lie in (0, 1], got {pose_ema}")
         canonicalizer = load_canonicalizer(canonicalizer_weights)
-        super().__init__(name=name, num_rotations=canonicalizer.group.n, angle_window=180.0, **kw)
+        super().__init__(name=name, num_rotations=canonicalizer.group.n, angle_window=angle_window, **kw)
         self.canonicalizer = fuse_conv_bn(canonicalizer).to(self.device)
+        self.pose_ema = pose_ema
 
-    def _pose(self, image: np.ndarray) -> float:
-        """The canonicalizer's pose (degrees) of the target patch at the current position and size."""
+    def _pose_probabilities(self, image: np.ndarray) -> np.ndarray:
+        """The canonicalizer's probabilities (|G|,) of each pose of the target patch at the current position
+        and size; entry ``k``: turned by ``template_angles[k]`` from upright."""
         patch = self._patches(image, self.base_z * self.scale, 0.0, self.exemplar_size)
-        return float(self.canonicalizer.predict_pose(patch))
+        return self.canonicalizer.pose_logits(patch).softmax(dim=1)[0].float().cpu().numpy()
 
     @torch.inference_mode()
     def init(self, image: np.ndarray, box) -> None:
         super().init(image, box)
-        self.template_pose = self._pose(image)
+        self.template_pose = int(np.argmax(self._pose_probabilities(image)))
+        self.belief = np.eye(len(self.template_angles))[0]  # turned by 0 since the first frame
         self.rotation = 0
 
     @torch.inference_mode()
     def update(self, image: np.ndarray):
-        turned = wrap_angle(self._pose(image) - self.template_pose)
-        self.rotation = int(np.argmin(np.abs(wrap_angle(self.template_angles - turned))))
+        # entry j: the patch is turned by j elements more than the template was
+        turned = np.roll(self._pose_probabilities(image), -self.template_pose)
+        self.belief = (1 - self.pose_ema) * self.belief + self.pose_ema * turned
+        reachable = np.abs(wrap_angle(self.template_angles - self.template_angles[self.rotation])) <= self.angle_window
+        self.rotation = int(np.argmax(np.where(reachable, self.belief, -np.inf)))
         return super().update(image)
 
     def _candidate_rotations(self) -> np.ndarray:
