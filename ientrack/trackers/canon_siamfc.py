@@ -10,8 +10,8 @@ canonicalizer on a small patch.
 
 Between frames a target turns a little, so the rotation is a belief over the group, not one frame's guess:
 each frame's pose probabilities (relative to the template's pose) are blended into it with weight
-``pose_ema`` (1: this frame alone), and the rotation may move only to elements within ``angle_window``
-degrees of the current one (C4 with 90: a quarter turn per frame at most; 180: anywhere).
+``pose_ema`` (1: this frame alone), and the rotation moves towards the belief's most probable element
+by at most ``angle_window`` degrees a frame (C4 with 90: a quarter turn; 180: anywhere at once).
 """
 from typing import Optional
 
@@ -58,9 +58,18 @@ class CanonSiamFCTracker(PretrainedSiamFCTracker):
         # entry j: the patch is turned by j elements more than the template was
         turned = np.roll(self._pose_probabilities(image), -self.template_pose)
         self.belief = (1 - self.pose_ema) * self.belief + self.pose_ema * turned
-        reachable = np.abs(wrap_angle(self.template_angles - self.template_angles[self.rotation])) <= self.angle_window
-        self.rotation = int(np.argmax(np.where(reachable, self.belief, -np.inf)))
+        self.rotation = self._step_towards(int(np.argmax(self.belief)))
         return super().update(image)
+
+    def _step_towards(self, goal: int) -> int:
+        """``goal`` if it lies within ``angle_window`` of the current rotation, else the element farthest
+        along the shorter way to it that does."""
+        current = self.template_angles[self.rotation]
+        turn = wrap_angle(self.template_angles[goal] - current)
+        if abs(turn) <= self.angle_window:
+            return goal
+        target = current + np.sign(turn) * self.angle_window
+        return int(np.argmin(np.abs(wrap_angle(self.template_angles - target))))
 
     def _candidate_rotations(self) -> np.ndarray:
         return np.array([self.rotation])
