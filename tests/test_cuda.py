@@ -7,7 +7,8 @@ import torch
 from ientrack.crop import crop, crop_torch
 from ientrack.geometry import box_center
 from ientrack.train.siamese_loss import BalancedLoss
-from ientrack.train.tracker_trainer import amp_dtype, build_siamese_net, train_step
+from ientrack.precision import amp_dtype
+from ientrack.train.tracker_trainer import build_siamese_net, train_step
 from ientrack.trackers.siamfc import SiamFCTracker
 from test_siamfc_tracker import BandPassPixels, translating_sequence
 from test_tracker_training import LOOP_CONFIG, photo_batch, sgd

@@ -218,3 +218,8 @@ def test_pairs_from_real_otb_sequences():
     pairs = TrainingPairs([source], seed=0)
     z, x = pairs[0]
     assert z.shape == (3, 127, 127) and x.shape == (3, 255, 255) and x.float().std() > 5
+
+
+def test_a_relative_angle_outside_0_180_is_refused():
+    with pytest.raises(ValueError, match="relative_angle"):
+        bar_pairs(200.0)

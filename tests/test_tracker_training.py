@@ -8,10 +8,10 @@ import torch
 
 from ientrack.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from ientrack.data.pairs import StillImagePairSource, TrainingPairs
+from ientrack.precision import amp_dtype
 from ientrack.train.siamese_loss import BalancedLoss, siamfc_labels
 from ientrack.train.tracker_trainer import (
     TrainSettings,
-    amp_dtype,
     build_siamese_net,
     load_pretrained_backbone,
     load_training_state,

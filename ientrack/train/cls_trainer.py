@@ -33,8 +33,8 @@ from ientrack.models.cls_models import build_cls_model
 from ientrack.train.cls_config import ClsConfig
 from ientrack.train.distributed import barrier, cleanup, epoch_loader, init_distributed, print0, unwrap
 from ientrack.train.schedules import OneCycle, one_cycle
-from ientrack.train.tracker_trainer import amp_dtype, load_training_state, save_training_state
-from ientrack.precision import autocast
+from ientrack.precision import amp_dtype, autocast
+from ientrack.train.tracker_trainer import load_training_state, save_training_state
 
 LAST, WEIGHTS, EXPORTED, RESULTS = "last.pt", "model.pt", "model_exported.pt", "results.json"
 

@@ -28,7 +28,7 @@ from ientrack.train.distributed import (all_reduce_mean, barrier, cleanup, epoch
                                         unwrap)
 from ientrack.train.ien_tracker_loss import build_ien, ien_train_step
 from ientrack.train.siamese_loss import BalancedLoss
-from ientrack.precision import autocast
+from ientrack.precision import amp_dtype, autocast
 
 LAST = "last.pt"
 
@@ -101,18 +101,6 @@ def load_pretrained_backbone(net: SiameseNet, path) -> None:
         raise ValueError(f"{path}: does not fit backbone {type(net.backbone).__name__}: "
                          f"{len(missing)} of {len(own)} tensors missing or of another shape (first: {missing[:3]})")
     net.backbone.load_state_dict(usable)
-
-
-def amp_dtype(device: torch.device, enabled: Optional[bool] = None) -> Optional[torch.dtype]:
-    """The autocast type of mixed precision on ``device`` (``None``: full precision). By default on CUDA
-    only; bfloat16 where the device has it (no overflow of the raw cross-correlation, no loss scaling
-    needed; on the CPU it is the type with fast kernels, AMX where the CPU has it), else float16 with a
-    :class:`torch.amp.GradScaler`."""
-    if enabled is False or (enabled is None and device.type != "cuda"):
-        return None
-    if device.type != "cuda" or torch.cuda.is_bf16_supported():
-        return torch.bfloat16
-    return torch.float16
 
 
 def forward_backward(model, loss_fn, z: torch.Tensor, x: torch.Tensor, scaler,
