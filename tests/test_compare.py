@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from ientrack.eval.compare import auc_matrix, dataset_roots, real_groups, root_for
+from ientrack.eval.compare import metric_matrix, dataset_roots, real_groups, root_for
 from ientrack.eval.experiment import score_results
 from test_cli import small_benchmark  # noqa: F401  (the fixture)
 
@@ -47,6 +47,17 @@ def test_the_real_datasets_are_pooled_by_sequence_per_rotation_speed():
     names = ["Builtin", "OTB100", "VOT", "Rot2-OTB100", "Rot2-VOT", "Rot4-OTB100", "Rot-Builtin"]
     assert real_groups(names) == {"real": ["OTB100", "VOT"], "real, Rot2": ["Rot2-OTB100", "Rot2-VOT"]}
     tables = {"Builtin": (_report(0.9), ""), "OTB100": (_report(0.4, 0.6, 0.5, 0.3), ""), "VOT": (_report(0.8), "")}
-    header, _, row = auc_matrix(tables).splitlines()
+    header, _, row = metric_matrix(tables).splitlines()
     assert header.endswith("| real (5 seq.) |")
     assert row == "| t | 0.900 | 0.450 | 0.800 | 0.520 |"  # the pool weighs each sequence once, not each dataset
+
+
+def test_the_orientation_matrix_has_the_rotated_datasets_only():
+    def report(*shares):
+        return {"t": {"overall": {"orientation_within_45": sum(shares) / len(shares)},
+                      "sequences": {f"s{i}": {"orientation_within_45": a} for i, a in enumerate(shares)}}}
+
+    tables = {"OTB100": (_report(0.5), ""), "Rot2-OTB100": (report(0.6, 0.2), ""), "Rot2-VOT": (report(0.7), "")}
+    header, _, row = metric_matrix(tables, "orientation_within_45").splitlines()
+    assert header == "| tracker | Rot2-OTB100 | Rot2-VOT | real, Rot2 (3 seq.) |"
+    assert row == "| t | 0.400 | 0.700 | 0.500 |"
