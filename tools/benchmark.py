@@ -2,6 +2,9 @@
 
 Measures, in one run:
 - frames per second of each tracker (init + update wall time over a built-in synthetic clip);
+- each tracker's speed relative to ``siamfc`` (``speed_vs_reference``): one ``update`` of every tracker
+  back to back per round, the median ratio over 3 x ``--repeats`` rounds, so that load from other
+  processes hits all alike (the fps column is one pass per tracker, one after another, and is not);
 - the backbone's FLOPs per frame (conv multiply-adds counted with hooks on the S scale crops, plus the
   correlation with the template bank; the template is computed once at init and excluded);
 - this machine's convolution throughput (a 3x3 conv 256->256 on 8x256x32x32, channels-last, same torch

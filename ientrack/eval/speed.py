@@ -121,8 +121,16 @@ def paired_shares(conv, step, update, flops: float, conv_flop: float, repeats: i
     }
 
 
+def paired_speed(updates: dict, reference: str, rounds: int) -> dict:
+    """Each tracker's speed relative to ``reference``'s (> 1: faster): every round times one ``update`` of
+    every tracker back to back, so that load from other processes hits all alike; median over rounds."""
+    times = [{name: run() for name, run in updates.items()} for _ in range(rounds + 1)][1:]
+    return {name: float(np.median([t[reference] / t[name] for t in times])) for name in updates}
+
+
 def benchmark(names, device: str, num_frames: int, repeats: int, random_weights: bool) -> dict:
-    """Every tracker on the same clip, and for Siamese trackers their paired share of the conv's FLOP/s."""
+    """Every tracker on the same clip, for Siamese trackers their paired share of the conv's FLOP/s, and
+    every tracker's paired speed relative to ``siamfc`` (or the first tracker when siamfc is not run)."""
     frames, boxes = synthetic_clip(num_frames)
     torch_device = resolve_device(device)
     conv_flop, conv = conv_probe(torch_device)
@@ -130,6 +138,7 @@ def benchmark(names, device: str, num_frames: int, repeats: int, random_weights:
     report = {"device": str(torch_device), "device_name": device_name(torch_device),
               "threads": torch.get_num_threads(), "frames": num_frames,
               "trackers": {}, "skipped": {}}
+    updates = {}
     for name in tqdm(names, desc="trackers"):
         tracker, reason = build(name, device, random_weights)
         if tracker is None:
@@ -142,15 +151,21 @@ def benchmark(names, device: str, num_frames: int, repeats: int, random_weights:
             row.update({"backbone_gflop_per_frame": flops / 1e9, "correlation_gflop_per_frame": corr / 1e9})
             row.update(paired_shares(conv, step, update, (flops, flops + corr), conv_flop, repeats))
         report["trackers"][name] = row
+        updates[name] = timer(lambda t=tracker: t.update(frames[-1]), torch_device)
+    if updates:
+        report["speed_reference"] = "siamfc" if "siamfc" in updates else next(iter(updates))
+        for name, ratio in paired_speed(updates, report["speed_reference"], 3 * repeats).items():
+            report["trackers"][name]["speed_vs_reference"] = ratio
     report["conv_peak_gflops"] = conv_flop / min(conv() for _ in range(repeats)) / 1e9
     return report
 
 
 def markdown(report: dict) -> str:
-    cols = ["fps", "update_median_ms", "update_best_ms", "backbone_gflop_per_frame", "backbone_step_ms",
+    cols = ["fps", "speed_vs_reference", "update_median_ms", "update_best_ms", "backbone_gflop_per_frame", "backbone_step_ms",
             "paired_conv_gflops", "backbone_share_of_peak", "update_share_of_peak"]
     lines = [f"device {report['device']} ({report.get('device_name', '?')}), {report['threads']} threads, {report['frames']} frames; "
-             f"reference conv best {report['conv_peak_gflops']:.1f} GFLOP/s; shares: median over paired rounds", "",
+             f"reference conv best {report['conv_peak_gflops']:.1f} GFLOP/s; shares and speed_vs_reference "
+             f"({report.get('speed_reference', '-')}'s update time / the tracker's): medians over paired rounds", "",
              "| tracker | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
     for name, row in report["trackers"].items():
         cells = [f"{row[c]:.3g}" if c in row else "-" for c in cols]

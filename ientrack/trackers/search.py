@@ -1,5 +1,6 @@
 """The search maths of SiamFC: scale pyramid, penalties, cosine window, peak to displacement."""
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import torch
@@ -22,6 +23,23 @@ def cosine_window(size: int) -> torch.Tensor:
     """The ``size x size`` Hanning window, normalised to sum 1."""
     w = np.outer(np.hanning(size), np.hanning(size))
     return torch.as_tensor(w / w.sum(), dtype=torch.float32)
+
+
+@lru_cache(maxsize=8)
+def bicubic_matrix(size: int, factor: int) -> torch.Tensor:
+    """The ``(factor * size) x size`` matrix of torch's bicubic upsampling along one axis
+    (``align_corners=False``, borders clamped): bicubic upsampling is separable and linear, so
+    ``U @ m @ U.T`` equals ``F.interpolate(m, scale_factor=factor, mode="bicubic")`` for a ``size``
+    square map, at a fraction of the cost for a batch of maps."""
+    basis = torch.eye(size).reshape(size, 1, size, 1)
+    up = F.interpolate(basis, size=(factor * size, 1), mode="bicubic", align_corners=False)
+    return up.reshape(size, factor * size).T.contiguous()
+
+
+def upsample_bicubic(maps: torch.Tensor, factor: int) -> torch.Tensor:
+    """``maps`` (..., h, w) upsampled ``factor`` times, bicubic, as ``F.interpolate`` does it."""
+    rows, cols = bicubic_matrix(maps.shape[-2], factor), bicubic_matrix(maps.shape[-1], factor)
+    return rows @ maps @ cols.T
 
 
 @dataclass
@@ -53,8 +71,7 @@ def locate_peak(
     """
     s, r, h, w = responses.shape
     size = (h * upsample, w * upsample)
-    up = F.interpolate(responses.reshape(1, s * r, h, w), size=size, mode="bicubic", align_corners=False)
-    up = up.reshape(s, r, *size)
+    up = upsample_bicubic(responses, upsample)
     peaks = up.amax(dim=(2, 3)) * penalties.reshape(s, -1)
     best = int(torch.argmax(peaks))
     si, ri = divmod(best, r)
