@@ -76,3 +76,19 @@ def test_an_invalid_first_box_fails_that_sequence_only_naming_it(tmp_path):
     with pytest.raises(OPEError, match=r"bad: ValueError: sequence bad, frame 0: the initial box") as error:
         run_ope("opencv_mil", dataset, tmp_path / "results", progress=False)
     assert error.value.finished == ["good"]
+
+
+def test_an_unknown_config_setting_is_named_with_the_tracker_and_the_settings_it_takes(tmp_path):
+    config = tmp_path / "typo.yaml"
+    config.write_text("type: siamfc_canonicalized\ncanonicalizer_weights: x.pt\nrefine_window: 30\n")
+    with pytest.raises(ValueError, match=r"'.*typo.yaml' \(type siamfc_canonicalized\): unknown setting\(s\) "
+                                         r"refine_window; .*angle_window.*bank_per_pose.*pose_step"):
+        build_tracker(str(config))
+
+
+def test_every_shipped_config_holds_only_settings_its_tracker_takes():
+    from ientrack.trackers.registry import accepted_settings, available_trackers, load_config, tracker_class
+    for name in available_trackers():
+        cfg = load_config(name)
+        cfg.pop("train", None)
+        assert set(cfg) - {"type"} <= accepted_settings(tracker_class(cfg["type"])), name

@@ -5,6 +5,7 @@ constructor's keyword arguments; ``weights`` and ``*_weights`` paths are relativ
 ``train:`` section holds the settings ``tools/train.py`` uses and is not passed to the tracker.
 """
 import importlib
+import inspect
 import os
 from pathlib import Path
 
@@ -58,6 +59,20 @@ def tracker_class(type_name: str):
     return getattr(importlib.import_module(module), cls)
 
 
+def accepted_settings(cls) -> set:
+    """The keyword arguments ``cls(...)`` takes: those of each ``__init__`` along the class's bases, as far
+    as each passes ``**kwargs`` on."""
+    names = set()
+    for klass in cls.__mro__:
+        if "__init__" not in vars(klass):
+            continue
+        params = list(inspect.signature(klass.__init__).parameters.values())[1:]
+        names |= {p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+        if not any(p.kind == p.VAR_KEYWORD for p in params):
+            break
+    return names
+
+
 def build_tracker(tracker: str, /, **overrides):
     """Any tracker by its name (or config path), ready for ``init(frame, box)`` with an RGB uint8 frame.
 
@@ -68,4 +83,9 @@ def build_tracker(tracker: str, /, **overrides):
     cfg.update({k: v for k, v in overrides.items() if v is not None})
     type_name = cfg.pop("type")
     cfg.pop("train", None)  # training settings (tools/train.py) are not the tracker's
-    return tracker_class(type_name)(**cfg)
+    cls = tracker_class(type_name)
+    unknown = sorted(set(cfg) - accepted_settings(cls))
+    if unknown:
+        raise ValueError(f"tracker {tracker!r} (type {type_name}): unknown setting(s) {', '.join(unknown)}; "
+                         f"{type_name} takes {', '.join(sorted(accepted_settings(cls)))}")
+    return cls(**cfg)
