@@ -45,12 +45,14 @@ def upsample_bicubic(maps: torch.Tensor, factor: int) -> torch.Tensor:
 @dataclass
 class Peak:
     """The chosen response: scale index, rotation index (into the candidates given), displacement
-    ``(dx, dy)`` of the peak from the map's centre in search-crop pixels, and the raw response there."""
+    ``(dx, dy)`` of the peak from the map's centre in search-crop pixels, the raw response there, and
+    the peak's ``(row, column)`` in the upsampled map."""
 
     scale: int
     rotation: int
     displacement: np.ndarray
     response: float
+    location: tuple
 
 
 def locate_peak(
@@ -81,4 +83,4 @@ def locate_peak(
     blended = (1 - window_influence) * chosen + window_influence * window
     iy, ix = divmod(int(torch.argmax(blended)), size[1])
     disp = (np.array([ix, iy], dtype=np.float64) - (np.array(size[::-1]) - 1) / 2) * total_stride / upsample
-    return Peak(si, ri, disp, float(up[si, ri, iy, ix]))
+    return Peak(si, ri, disp, float(up[si, ri, iy, ix]), (iy, ix))

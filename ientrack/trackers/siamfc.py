@@ -22,7 +22,7 @@ from ientrack.models.heads import XCorrHead
 from ientrack.models.registry import build_backbone
 from ientrack.models.siamese import fuse_conv_bn
 from ientrack.trackers.base import Tracker, TrackResult
-from ientrack.trackers.search import cosine_window, locate_peak, scale_factors, scale_penalties
+from ientrack.trackers.search import cosine_window, locate_peak, scale_factors, scale_penalties, upsample_bicubic
 
 TRAIN_COMMAND = "python tools/train.py --tracker siamfc"
 
@@ -82,7 +82,10 @@ class SiamFCTracker(Tracker):
     ``num_rotations`` angles evenly spaced over 360 degrees, or an explicit ``template_angles`` list; ``angle_window``: rotations searched each frame, degrees
     either side of the current angle; ``rotation_penalty``: the rotations' counterpart of the scale
     penalty, a factor on a bank entry's peak for each bank step it lies from the current angle (1: none);
-    ``angle_lr``: how far the angle moves to the best rotation.
+    ``angle_lr``: how far the angle moves to the best rotation. ``rotation_search``: ``joint`` (the best
+    scale, rotation and position together) or ``at_peak`` (position and scale from the bank entry nearest
+    the current angle alone, so that a turned template cannot pull the target elsewhere; the rotation is
+    the candidate responding most within one response cell of that peak).
     ``crop_backend``: ``cv2`` (``warpAffine`` on the CPU), ``torch`` (``grid_sample`` on the device) or
     ``auto`` (torch on CUDA, cv2 on the CPU).
     """
@@ -109,6 +112,7 @@ class SiamFCTracker(Tracker):
         angle_window: float = 180.0,
         rotation_penalty: float = 1.0,
         angle_lr: float = 1.0,
+        rotation_search: str = "joint",
         crop_backend: str = "auto",
         train_command: str = TRAIN_COMMAND,
     ):
@@ -140,6 +144,9 @@ class SiamFCTracker(Tracker):
         self.penalties = torch.as_tensor(scale_penalties(num_scales, scale_penalty), dtype=torch.float32)
         self.scale_lr, self.angle_window, self.angle_lr = scale_lr, angle_window, angle_lr
         self.rotation_penalty = rotation_penalty
+        if rotation_search not in ("joint", "at_peak"):
+            raise ValueError(f"{name}: rotation_search must be joint or at_peak, got {rotation_search!r}")
+        self.rotation_search = rotation_search
         self._window = None
         self._search_buffer = np.empty((num_scales, instance_size, instance_size, 3), np.uint8)
 
@@ -177,8 +184,11 @@ class SiamFCTracker(Tracker):
         responses = self.head.against_bank(self.bank[candidates], features).float().cpu()
         if self._window is None or self._window.shape[-1] != responses.shape[-1] * self.response_up:
             self._window = cosine_window(responses.shape[-1] * self.response_up)
-        penalties = self.penalties[:, None] * self._rotation_penalties(candidates)[None, :]
-        peak = locate_peak(responses, penalties, self._window, self.window_influence, self.response_up, self.total_stride)
+        if self.rotation_search == "at_peak" and len(candidates) > 1:
+            peak = self._peak_then_rotation(responses, candidates)
+        else:
+            penalties = self.penalties[:, None] * self._rotation_penalties(candidates)[None, :]
+            peak = locate_peak(responses, penalties, self._window, self.window_influence, self.response_up, self.total_stride)
         search_scale = self.base_x * self.scale * self.scales[peak.scale] / self.instance_size
         self.center = np.clip(self.center + peak.displacement * search_scale, 0, self.image_size - 1)
         new_scale = self.scale * ((1 - self.scale_lr) + self.scale_lr * self.scales[peak.scale])
@@ -186,6 +196,18 @@ class SiamFCTracker(Tracker):
         measured = self.template_angles[candidates[peak.rotation]]
         self.angle = float(wrap_angle(self.angle + self.angle_lr * wrap_angle(measured - self.angle)))
         return self._result(0.5 * (1.0 + np.tanh(peak.response / 2)))  # sigmoid of the peak logit
+
+    def _peak_then_rotation(self, responses: torch.Tensor, candidates: np.ndarray):
+        """``rotation_search: at_peak``: the peak of the entry nearest the current angle, then the candidate
+        whose upsampled response is highest within one response cell of it."""
+        nearest = int(np.argmin(np.abs(wrap_angle(self.template_angles[candidates] - self.angle))))
+        peak = locate_peak(responses[:, nearest:nearest + 1], self.penalties, self._window,
+                           self.window_influence, self.response_up, self.total_stride)
+        all_up = upsample_bicubic(responses[peak.scale], self.response_up)
+        (iy, ix), r = peak.location, self.response_up
+        near = all_up[:, max(iy - r, 0):iy + r + 1, max(ix - r, 0):ix + r + 1]
+        peak.rotation = int(near.amax(dim=(1, 2)).argmax())
+        return peak
 
     def _candidate_rotations(self) -> np.ndarray:
         """Indices of the bank within ``angle_window`` of the current angle (at least the nearest one)."""
