@@ -15,6 +15,7 @@ from ientrack.models.registry import build_backbone
 from ientrack.models.siamese import SiameseNet
 from ientrack.trackers.registry import build_tracker
 from ientrack.trackers.siamfc import SiamFCTracker
+from ientrack.trackers.search import cosine_window, locate_peak
 
 
 class BandPassPixels(nn.Module):
@@ -166,3 +167,41 @@ def test_crop_sizes_are_checked_against_exact_subsampling():
     own_rule.exact_input = lambda size: size != 255  # a backbone's own rule wins over the layer walk
     with pytest.warns(UserWarning, match=r"\[255\] are not subsampled exactly by BandPassPixels"):
         SiamFCTracker(backbone=own_rule, device="cpu")
+
+
+def test_at_peak_takes_the_position_from_the_current_angle_and_the_rotation_from_that_place():
+    """Responses of three candidates (337.5, 0, 22.5 degrees) with the current angle 0: the upright entry
+    peaks at the centre, where the 22.5 entry responds more; the 337.5 entry responds most of all, on
+    another object. ``joint`` jumps to that object; ``at_peak`` stays and reports 22.5."""
+    tracker = SiamFCTracker(backbone=BandPassPixels(), device="cpu", num_rotations=16, angle_window=22.5,
+                            rotation_search="at_peak", window_influence=0.0)
+    tracker.angle = 0.0
+    candidates = tracker._candidate_rotations()
+    assert tracker.template_angles[candidates].tolist() == [0.0, 22.5, 337.5]
+    responses = torch.zeros(3, 3, 17, 17)
+    responses[1, 0, 8, 8], responses[1, 1, 8, 8], responses[1, 2, 2, 2] = 1.0, 2.0, 5.0
+    tracker._window = cosine_window(17 * 16)
+    peak = tracker._peak_then_rotation(responses, candidates)
+    assert (peak.scale, peak.rotation) == (1, 1)
+    assert np.abs(peak.displacement).max() < 1.0
+    joint = locate_peak(responses, tracker.penalties, tracker._window, 0.0, 16, 8)
+    assert (joint.rotation, np.round(joint.displacement / 8).tolist()) == (2, [-6.0, -6.0])
+
+
+def test_at_peak_follows_a_15_degree_turn_to_the_nearest_bank_entry_at_its_place():
+    """A turn the upright template still finds (15 degrees; at 45 these band-pass features lose it, so a
+    turn between two frames must stay within what the current template tolerates)."""
+    frames, boxes = translating_sequence(n=1, size=(48, 48))
+    center = box_center(boxes[0])
+    turned = cv2.warpAffine(frames[0], cv2.getRotationMatrix2D(tuple(center), 15.0, 1.0), frames[0].shape[1::-1])
+    tracker = SiamFCTracker(backbone=BandPassPixels(), device="cpu", num_rotations=16, angle_window=22.5,
+                            rotation_search="at_peak")
+    tracker.init(frames[0], boxes[0])
+    result = tracker.update(turned)
+    assert result.angle == pytest.approx(22.5)
+    assert np.linalg.norm(box_center(result.box) - center) < 2.0
+
+
+def test_an_unknown_rotation_search_is_refused():
+    with pytest.raises(ValueError, match="rotation_search"):
+        SiamFCTracker(backbone=BandPassPixels(), device="cpu", rotation_search="best")

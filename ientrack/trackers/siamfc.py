@@ -85,7 +85,8 @@ class SiamFCTracker(Tracker):
     ``angle_lr``: how far the angle moves to the best rotation. ``rotation_search``: ``joint`` (the best
     scale, rotation and position together) or ``at_peak`` (position and scale from the bank entry nearest
     the current angle alone, so that a turned template cannot pull the target elsewhere; the rotation is
-    the candidate responding most within one response cell of that peak).
+    the candidate responding most within one response cell of that peak; a turn between two frames must
+    then stay within what the current template tolerates).
     ``crop_backend``: ``cv2`` (``warpAffine`` on the CPU), ``torch`` (``grid_sample`` on the device) or
     ``auto`` (torch on CUDA, cv2 on the CPU).
     """
