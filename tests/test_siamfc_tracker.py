@@ -188,6 +188,21 @@ def test_at_peak_takes_the_position_from_the_current_angle_and_the_rotation_from
     assert (joint.rotation, np.round(joint.displacement / 8).tolist()) == (2, [-6.0, -6.0])
 
 
+@pytest.mark.parametrize("penalty, expected", [(1.0, 22.5), (0.95, 0.0)])
+def test_at_peak_keeps_the_current_angle_unless_a_turn_beats_it_by_the_rotation_penalty(penalty, expected):
+    """At the peak the 22.5 entry responds 4% more than the upright one: a turn without a penalty, kept
+    at 0 under a 5% penalty per bank step."""
+    tracker = SiamFCTracker(backbone=BandPassPixels(), device="cpu", num_rotations=16, angle_window=22.5,
+                            rotation_search="at_peak", rotation_penalty=penalty, window_influence=0.0)
+    tracker.angle = 0.0
+    candidates = tracker._candidate_rotations()
+    responses = torch.zeros(3, 3, 17, 17)
+    responses[1, 0, 8, 8], responses[1, 1, 8, 8] = 1.0, 1.04
+    tracker._window = cosine_window(17 * 16)
+    peak = tracker._peak_then_rotation(responses, candidates)
+    assert tracker.template_angles[candidates[peak.rotation]] == expected
+
+
 def test_at_peak_follows_a_15_degree_turn_to_the_nearest_bank_entry_at_its_place():
     """A turn the upright template still finds (15 degrees; at 45 these band-pass features lose it, so a
     turn between two frames must stay within what the current template tolerates)."""

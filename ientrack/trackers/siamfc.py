@@ -200,14 +200,14 @@ class SiamFCTracker(Tracker):
 
     def _peak_then_rotation(self, responses: torch.Tensor, candidates: np.ndarray):
         """``rotation_search: at_peak``: the peak of the entry nearest the current angle, then the candidate
-        whose upsampled response is highest within one response cell of it."""
+        whose upsampled response, times its ``rotation_penalty``, is highest within one response cell of it."""
         nearest = int(np.argmin(np.abs(wrap_angle(self.template_angles[candidates] - self.angle))))
         peak = locate_peak(responses[:, nearest:nearest + 1], self.penalties, self._window,
                            self.window_influence, self.response_up, self.total_stride)
         all_up = upsample_bicubic(responses[peak.scale], self.response_up)
         (iy, ix), r = peak.location, self.response_up
         near = all_up[:, max(iy - r, 0):iy + r + 1, max(ix - r, 0):ix + r + 1]
-        peak.rotation = int(near.amax(dim=(1, 2)).argmax())
+        peak.rotation = int((near.amax(dim=(1, 2)) * self._rotation_penalties(candidates)).argmax())
         return peak
 
     def _candidate_rotations(self) -> np.ndarray:
