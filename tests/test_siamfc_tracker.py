@@ -220,3 +220,15 @@ def test_at_peak_follows_a_15_degree_turn_to_the_nearest_bank_entry_at_its_place
 def test_an_unknown_rotation_search_is_refused():
     with pytest.raises(ValueError, match="rotation_search"):
         SiamFCTracker(backbone=BandPassPixels(), device="cpu", rotation_search="best")
+
+
+def test_bank_responses_prefer_the_entry_of_the_turn_at_the_true_position_and_leave_the_state():
+    frames, boxes = translating_sequence(n=1, size=(48, 48))
+    center = box_center(boxes[0])
+    turned = cv2.warpAffine(frames[0], cv2.getRotationMatrix2D(tuple(center), 45.0, 1.0), frames[0].shape[1::-1])
+    tracker = SiamFCTracker(backbone=BandPassPixels(), device="cpu", num_rotations=8)
+    tracker.init(frames[0], boxes[0])
+    tracker.center = center + 30.0  # wherever the tracker is, the responses are taken where asked
+    responses = tracker.bank_responses(turned, center)
+    assert responses.shape == (8,) and tracker.template_angles[int(np.argmax(responses))] == 45.0
+    assert np.allclose(tracker.center, center + 30.0)

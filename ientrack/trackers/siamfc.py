@@ -198,6 +198,20 @@ class SiamFCTracker(Tracker):
         self.angle = float(wrap_angle(self.angle + self.angle_lr * wrap_angle(measured - self.angle)))
         return self._result(0.5 * (1.0 + np.tanh(peak.response / 2)))  # sigmoid of the peak logit
 
+    @torch.inference_mode()
+    def bank_responses(self, image: np.ndarray, center) -> np.ndarray:
+        """Every bank entry's highest response within one response cell of ``center`` (x, y), on the
+        middle-scale search crop centred there: which rotation the features prefer at a known position
+        (a diagnostic; the tracker's state other than its centre is unchanged)."""
+        saved, self.center = self.center, np.asarray(center, dtype=np.float64)
+        try:
+            x = self._patches(image, self.base_x * self.scale, 0.0, self.instance_size)
+        finally:
+            self.center = saved
+        maps = self.head.against_bank(self.bank, self.backbone(x)).float()[0]
+        c = maps.shape[-1] // 2
+        return maps[:, c - 1:c + 2, c - 1:c + 2].amax(dim=(1, 2)).cpu().numpy()
+
     def _peak_then_rotation(self, responses: torch.Tensor, candidates: np.ndarray):
         """``rotation_search: at_peak``: the peak of the entry nearest the current angle, then the candidate
         whose upsampled response, times its ``rotation_penalty``, is highest within one response cell of it."""
