@@ -53,7 +53,7 @@ class CanonSiamFCTracker(PretrainedSiamFCTracker):
 
     def _pose_probabilities(self, image: np.ndarray) -> np.ndarray:
         """The canonicalizer's probabilities (|G|,) of each pose of the target patch at the current position
-        and size; entry ``k``: turned by ``template_angles[k]`` from upright."""
+        and size; entry ``k``: turned by ``pose_angles[k]`` from upright."""
         patch = self._patches(image, self.base_z * self.scale, 0.0, self.exemplar_size)
         return self.canonicalizer.pose_logits(patch).softmax(dim=1)[0].float().cpu().numpy()
 
