@@ -84,8 +84,9 @@ def build_tracker(tracker: str, /, **overrides):
     type_name = cfg.pop("type")
     cfg.pop("train", None)  # training settings (tools/train.py) are not the tracker's
     cls = tracker_class(type_name)
-    unknown = sorted(set(cfg) - accepted_settings(cls))
+    accepted = accepted_settings(cls)
+    unknown = sorted(set(cfg) - accepted)
     if unknown:
         raise ValueError(f"tracker {tracker!r} (type {type_name}): unknown setting(s) {', '.join(unknown)}; "
-                         f"{type_name} takes {', '.join(sorted(accepted_settings(cls)))}")
+                         f"{type_name} takes {', '.join(sorted(accepted))}")
     return cls(**cfg)

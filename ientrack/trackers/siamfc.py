@@ -152,14 +152,16 @@ class SiamFCTracker(Tracker):
         self._search_buffer = np.empty((num_scales, instance_size, instance_size, 3), np.uint8)
 
     # -- crops and features -------------------------------------------------------------------------
-    def _patches(self, image: np.ndarray, sizes, angles, out_size: int, out=None) -> torch.Tensor:
-        """Crops ``N x 3 x out x out`` float, channels-last, on the tracker's device."""
+    def _patches(self, image: np.ndarray, sizes, angles, out_size: int, out=None, center=None) -> torch.Tensor:
+        """Crops ``N x 3 x out x out`` float, channels-last, on the tracker's device, centred on ``center``
+        (default: the tracker's centre)."""
+        center = self.center if center is None else np.asarray(center, dtype=np.float64)
         if self.torch_crops:
             frame = torch.from_numpy(image).to(self.device).permute(2, 0, 1).float()
             border = torch.as_tensor(self.border, device=self.device)
-            patches = crop_torch(frame, self.center, sizes, angles, out_size, border)
+            patches = crop_torch(frame, center, sizes, angles, out_size, border)
             return patches.contiguous(memory_format=torch.channels_last)
-        patches = crop(image, self.center, sizes, angles, out_size, self.border, out=out)
+        patches = crop(image, center, sizes, angles, out_size, self.border, out=out)
         return torch.from_numpy(patches).permute(0, 3, 1, 2).to(self.device, torch.float32)
 
     @torch.inference_mode()
@@ -202,12 +204,8 @@ class SiamFCTracker(Tracker):
     def bank_responses(self, image: np.ndarray, center) -> np.ndarray:
         """Every bank entry's highest response within one response cell of ``center`` (x, y), on the
         middle-scale search crop centred there: which rotation the features prefer at a known position
-        (a diagnostic; the tracker's state other than its centre is unchanged)."""
-        saved, self.center = self.center, np.asarray(center, dtype=np.float64)
-        try:
-            x = self._patches(image, self.base_x * self.scale, 0.0, self.instance_size)
-        finally:
-            self.center = saved
+        (a diagnostic; the tracker's state is unchanged)."""
+        x = self._patches(image, self.base_x * self.scale, 0.0, self.instance_size, center=center)
         maps = self.head.against_bank(self.bank, self.backbone(x)).float()[0]
         c = maps.shape[-1] // 2
         return maps[:, c - 1:c + 2, c - 1:c + 2].amax(dim=(1, 2)).cpu().numpy()
