@@ -5,9 +5,9 @@ import torch
 
 from ientrack.equivariance.canon_loss import consistency_loss, contrastive_loss, prior_loss
 from ientrack.equivariance.canonicalize import (CanonicalizedModel, Canonicalizer, EquivariantCanonicalizer,
-                                                PosePredictor, small_cnn_trunk)
+                                                PosePredictor, load_canonicalizer, small_cnn_trunk)
 from ientrack.equivariance.groups import cyclic
-from ientrack.train.canon_trainer import CanonTrainConfig, train_canonicalizer
+from ientrack.train.canon_trainer import CanonTrainConfig, export_weights, train_canonicalizer
 
 C4 = cyclic(4)
 
@@ -96,14 +96,19 @@ def test_contrastive_loss_separates_rotations_and_images():
     assert contrastive_loss(same, same) == pytest.approx(np.log(12), rel=1e-5)
 
 
-def test_a_few_training_steps_lower_the_loss(tmp_path):
-    rng = np.random.default_rng(0)
-    # upright toy photos: bright sky above, dark ground below, some texture
+def sky_photos(count, seed, size=40):
+    """Upright toy photos: bright sky above, dark textured ground below."""
+    rng = np.random.default_rng(seed)
     photos = []
-    for _ in range(4):
-        image = rng.integers(0, 60, (40, 40, 3)).astype(np.uint8)
-        image[:15] += 180
+    for _ in range(count):
+        image = rng.integers(0, 60, (size, size, 3)).astype(np.uint8)
+        image[: rng.integers(12, 20)] += 180
         photos.append(image)
+    return photos
+
+
+def test_a_few_training_steps_lower_the_loss(tmp_path):
+    photos = sky_photos(4, 0)
     config = CanonTrainConfig(canonicalizer={"trunk": "small", "group": "C4", "size": 16, "search": True},
                               steps=12, batch=4, lr=3e-3, checkpoint_every=6)
     checkpoint = tmp_path / "canon.pt"
@@ -114,3 +119,24 @@ def test_a_few_training_steps_lower_the_loss(tmp_path):
     config.steps = 14  # resume continues from step 12
     _, more = train_canonicalizer(photos, config, checkpoint=checkpoint, progress=False)
     assert len(more) == 2
+
+
+def test_the_equivariant_canonicalizer_learns_up_from_the_prior_alone_and_reloads(tmp_path):
+    config = CanonTrainConfig(canonicalizer={"trunk": "e2cnn", "group": "C4", "size": 33, "width": 8},
+                              steps=40, batch=8, lr=1e-2, contrastive=0.0, checkpoint_every=20)
+    model, losses = train_canonicalizer(sky_photos(8, 0), config, checkpoint=tmp_path / "e2cnn.pt", progress=False)
+    assert np.mean(losses[-5:]) < 0.5 * np.mean(losses[:5])
+    held_out = torch.from_numpy(np.stack(sky_photos(6, 1))).permute(0, 3, 1, 2).float()
+    for k in range(4):  # the pose of held-out photos turned by k quarter turns is k quarter turns
+        assert model.predict(torch.rot90(held_out, k, dims=(-2, -1))).tolist() == [k] * 6
+    path = tmp_path / "e2cnn_export.pt"
+    export_weights(path, model, config)
+    loaded = load_canonicalizer(path)
+    assert torch.equal(loaded.predict(held_out), model.predict(held_out))
+    assert torch.allclose(loaded.pose_logits(held_out), model.pose_logits(held_out), atol=1e-2)
+
+
+def test_the_equivariant_canonicalizer_refuses_the_contrastive_term():
+    config = CanonTrainConfig(canonicalizer={"trunk": "e2cnn", "group": "C4", "size": 33}, steps=1)
+    with pytest.raises(ValueError, match="prior alone"):
+        train_canonicalizer(sky_photos(2, 0), config, progress=False)

@@ -5,6 +5,8 @@
 
 ``--select even`` trains on the even positions of the sorted file list, leaving the odd ones for
 ``tools/check_canonicalization.py --select odd``. Interrupt and re-run the same command to resume.
+``--trunk e2cnn`` trains the steerable canonicalizer of Kaba et al. instead, on the prior alone (the
+earlier method, to compare).
 """
 import argparse
 
@@ -17,9 +19,13 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--images", required=True, help="folder of upright photos (searched recursively)")
     parser.add_argument("--select", default="all", choices=["all", "even", "odd"])
-    parser.add_argument("--trunk", default="lite0", choices=["lite0", "small"])
+    parser.add_argument("--trunk", default="lite0", choices=["lite0", "small", "e2cnn"],
+                        help="lite0: frozen ImageNet EfficientNet-Lite0 stages; small: a small CNN from "
+                             "scratch; e2cnn: the steerable canonicalizer, prior loss only")
     parser.add_argument("--trunk-stride", type=int, default=16)
-    parser.add_argument("--size", type=int, default=64, help="canonicalizer input size in pixels")
+    parser.add_argument("--size", type=int, default=None,
+                        help="canonicalizer input size in pixels (default 64; e2cnn: 65, exact for its strides)")
+    parser.add_argument("--width", type=int, default=16, help="e2cnn: channels of the first layer (then 2x, 2x)")
     parser.add_argument("--direct", action="store_true", help="predict the pose in one pass (no search)")
     parser.add_argument("--steps", type=int, default=600)
     parser.add_argument("--batch", type=int, default=32)
@@ -34,11 +40,18 @@ def main():
     if args.threads:
         torch.set_num_threads(args.threads)
     images, names = read_image_folder(args.images, args.select)
-    settings = {"trunk": args.trunk, "group": "C4", "size": args.size, "search": not args.direct}
+    equivariant = args.trunk == "e2cnn"
+    size = args.size or (65 if equivariant else 64)
+    settings = {"trunk": args.trunk, "group": "C4", "size": size}
+    if equivariant:
+        settings["width"] = args.width
+    else:
+        settings["search"] = not args.direct
     if args.trunk == "lite0":
         settings["trunk_stride"] = args.trunk_stride
+    contrastive, consistency = (0.0, 0.0) if equivariant else (args.contrastive, args.consistency)
     config = CanonTrainConfig(canonicalizer=settings, steps=args.steps, batch=args.batch, lr=args.lr,
-                              contrastive=args.contrastive, consistency=args.consistency,
+                              contrastive=contrastive, consistency=consistency,
                               bank_views=args.bank_views)
     trained_on = {"trained_on": f"{len(names)} images of {args.images} (select={args.select})"}
     model, losses = train_canonicalizer(images, config, checkpoint=args.checkpoint, extra_meta=trained_on)

@@ -190,6 +190,14 @@ class EquivariantCanonicalizer(PosePredictor):
         if not report.exact:
             raise ValueError(f"EquivariantCanonicalizer: input size {size} is not exact for its strides "
                              f"(first break: {report.first_break}); try 65, 97 or 129")
+        # e2cnn's R2Conv is born holding its eval-mode filter buffers; a real train() drops them, so the
+        # state dict of a fresh model matches one saved in training mode (see :func:`training_state`)
+        self.train()
+
+    def train(self, mode: bool = True):
+        # eval() expands e2cnn's filters into buffers; without a graph they can be copied (deepcopy)
+        with torch.no_grad():
+            return super().train(mode)
 
     def pose_logits(self, x: torch.Tensor) -> torch.Tensor:
         """Logits (B, |G|): the spatial mean of the pose field (channel ``k`` is element ``k``)."""
@@ -211,25 +219,38 @@ class CanonicalizedModel(nn.Module):
         return self.extractor(self.canonicalizer.canonicalize(x))
 
 
-def build_canonicalizer(trunk: str = "lite0", group: str = "C4", size: int = 64, search: bool = True,
-                        trunk_stride: int = 16, pretrained: bool = True) -> Canonicalizer:
-    """A :class:`Canonicalizer` from plain settings (what a checkpoint's meta records).
+def training_state(model: nn.Module) -> dict:
+    """``model``'s state dict as in training mode (e2cnn layers hold extra buffers in eval mode only), so
+    that it loads into a freshly built model whatever mode it was saved in."""
+    was_training = model.training
+    state = model.train().state_dict()
+    model.train(was_training)
+    return state
 
-    ``trunk='lite0'``: the first stages of the ImageNet EfficientNet-Lite0 up to ``trunk_stride``, frozen
-    (``pretrained=False`` leaves them random, for loading a checkpoint that holds them); ``'small'``:
-    :func:`small_cnn_trunk`, trained.
+
+def build_canonicalizer(trunk: str = "lite0", group: str = "C4", size: int = 64, search: bool = True,
+                        trunk_stride: int = 16, pretrained: bool = True, width: int = 16) -> PosePredictor:
+    """A canonicalizer from plain settings (what a checkpoint's meta records).
+
+    ``trunk='lite0'``: a :class:`Canonicalizer` on the first stages of the ImageNet EfficientNet-Lite0 up
+    to ``trunk_stride``, frozen (``pretrained=False`` leaves them random, for loading a checkpoint that
+    holds them); ``'small'``: on :func:`small_cnn_trunk`, trained; ``'e2cnn'``: the whole canonicalizer is
+    the steerable :class:`EquivariantCanonicalizer` with ``width``, ``2 width``, ``2 width`` channels
+    (``search`` and ``trunk_stride`` do not apply).
     """
+    if trunk == "e2cnn":
+        return EquivariantCanonicalizer(group, size, channels=(width, 2 * width, 2 * width))
     if trunk == "lite0":
         from ientrack.models.efficientnet_lite import efficientnet_lite0
         body = efficientnet_lite0(pretrained=pretrained).trunk(trunk_stride)
         return Canonicalizer(body, group, size, search, freeze_trunk=True)
     if trunk == "small":
         return Canonicalizer(small_cnn_trunk(), group, size, search)
-    raise ValueError(f"unknown canonicalizer trunk {trunk!r}: expected 'lite0' or 'small'")
+    raise ValueError(f"unknown canonicalizer trunk {trunk!r}: expected 'lite0', 'small' or 'e2cnn'")
 
 
-def load_canonicalizer(path) -> Canonicalizer:
-    """A trained :class:`Canonicalizer` (eval mode) from a checkpoint written by the canonicalizer trainer."""
+def load_canonicalizer(path) -> PosePredictor:
+    """A trained canonicalizer (eval mode) from a checkpoint written by the canonicalizer trainer."""
     from ientrack.checkpoint import CheckpointError, load_checkpoint
     state, meta = load_checkpoint(path)
     if "canonicalizer" not in meta:

@@ -1,9 +1,12 @@
-"""Train a :class:`~ientrack.equivariance.canonicalize.Canonicalizer` on upright photos (the extractor is
-not involved: the canonicalizer's losses need only the images and their rotated copies).
+"""Train a canonicalizer on upright photos (the extractor is not involved: the canonicalizer's losses need
+only the images and their rotated copies).
 
 Each step draws ``batch`` images, cuts two augmented views of each (random square crop, small in-plane
 jitter, left-right mirror, brightness) with the toolkit's one crop function, takes the |G| rotated copies
-of both views and minimises :class:`~ientrack.equivariance.canon_loss.CanonLoss` with Adam. Checkpoints
+of both views and minimises :class:`~ientrack.equivariance.canon_loss.CanonLoss` with Adam. The steerable
+:class:`~ientrack.equivariance.canonicalize.EquivariantCanonicalizer` (Kaba et al.'s method) trains on the
+prior alone: its pose is equivariant by construction, so one view of each upright image and the prior
+toward the identity are the whole objective. Checkpoints
 (``weights_only``-loadable, :mod:`ientrack.checkpoint`) hold the model, the Adam state and the step, so
 an interrupted run resumes where it stopped.
 """
@@ -14,13 +17,15 @@ from pathlib import Path
 import cv2
 import numpy as np
 import torch
+import torch.nn.functional as F
 from tqdm import tqdm
 
 from ientrack.checkpoint import load_checkpoint, save_checkpoint
 from ientrack.crop import crop
 from ientrack.data.labelled_images import select_positions
 from ientrack.equivariance.canon_loss import CanonLoss
-from ientrack.equivariance.canonicalize import Canonicalizer, build_canonicalizer
+from ientrack.equivariance.canonicalize import (Canonicalizer, EquivariantCanonicalizer, PosePredictor,
+                                                build_canonicalizer, training_state)
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
 
@@ -107,6 +112,30 @@ def canon_step(model: Canonicalizer, loss_fn: CanonLoss, features1: torch.Tensor
     return loss_fn(logits1, logits2, z1, z2)
 
 
+def prior_step(model: EquivariantCanonicalizer, views: torch.Tensor) -> dict:
+    """The prior toward the identity on one view of each of B upright images (B, 3, size, size).
+
+    The rotated copies would only permute the logits (equivariance by construction), so they add nothing."""
+    logits = model.pose_logits(views)
+    identity = torch.full((len(logits),), model.group.identity.index, device=logits.device)
+    prior = F.cross_entropy(logits, identity)
+    return {"prior": prior, "total": prior}
+
+
+def batch_terms(model: PosePredictor, loss_fn: CanonLoss, images, indices, bank, rng) -> dict:
+    """The loss terms of one batch (``images[i]``, ``i`` in ``indices``): fresh views, or for a frozen trunk
+    two different cached views from ``bank``; the equivariant canonicalizer takes the prior alone."""
+    if isinstance(model, EquivariantCanonicalizer):
+        return prior_step(model, augmented_views(images, indices, model.size, rng))
+    if bank is None:
+        features = [copy_features(model, augmented_views(images, indices, model.size, rng)) for _ in "12"]
+    else:
+        first = rng.integers(len(bank), size=len(indices))
+        second = (first + rng.integers(1, len(bank), size=len(indices))) % len(bank)
+        features = [bank[torch.as_tensor(v), torch.as_tensor(indices)] for v in (first, second)]
+    return canon_step(model, loss_fn, *features)
+
+
 def _optimizer_tensors(optimizer) -> tuple[dict, dict]:
     state = optimizer.state_dict()
     tensors = {f"optim.{p}.{k}": v for p, s in state["state"].items() for k, v in s.items()}
@@ -125,20 +154,20 @@ def _restore_optimizer(optimizer, state: dict, meta: dict):
 def save_training_checkpoint(path, model, optimizer, step: int, config: CanonTrainConfig, extra=None):
     """Model (``model.*``), Adam state (``optim.*``) and ``meta`` = settings, step and ``extra``."""
     optim_tensors, optim_meta = _optimizer_tensors(optimizer)
-    state = {f"model.{k}": v for k, v in model.state_dict().items()} | optim_tensors
+    state = {f"model.{k}": v for k, v in training_state(model).items()} | optim_tensors
     meta = {"step": step, "config": asdict(config), "canonicalizer": config.canonicalizer,
             "optimizer": optim_meta, **(extra or {})}
     save_checkpoint(path, state, meta)
 
 
-def export_weights(path, model: Canonicalizer, config: CanonTrainConfig, extra=None):
+def export_weights(path, model: PosePredictor, config: CanonTrainConfig, extra=None):
     """The shippable file: model weights in float16 and the settings :func:`load_canonicalizer` needs."""
-    save_checkpoint(path, {f"model.{k}": v for k, v in model.state_dict().items()},
+    save_checkpoint(path, {f"model.{k}": v for k, v in training_state(model).items()},
                     {"canonicalizer": config.canonicalizer, "steps": config.steps, **(extra or {})}, half=True)
 
 
 def train_canonicalizer(images, config: CanonTrainConfig, checkpoint=None, resume: bool = True,
-                        progress: bool = True, extra_meta=None) -> tuple[Canonicalizer, list[float]]:
+                        progress: bool = True, extra_meta=None) -> tuple[PosePredictor, list[float]]:
     """Train on upright RGB uint8 ``images``; returns the model (eval mode) and the per-step total loss.
 
     ``checkpoint``: path written every ``config.checkpoint_every`` steps and at the end; with ``resume``
@@ -146,6 +175,9 @@ def train_canonicalizer(images, config: CanonTrainConfig, checkpoint=None, resum
     """
     torch.manual_seed(config.seed)
     model = build_canonicalizer(**config.canonicalizer)
+    if isinstance(model, EquivariantCanonicalizer) and (config.contrastive or config.consistency):
+        raise ValueError("the equivariant (e2cnn) canonicalizer trains on the prior alone: set contrastive "
+                         "and consistency to 0")
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.Adam(trainable, lr=config.lr, weight_decay=config.weight_decay)
     loss_fn = CanonLoss(model.group, config.prior, config.consistency, config.contrastive, config.temperature)
@@ -159,20 +191,14 @@ def train_canonicalizer(images, config: CanonTrainConfig, checkpoint=None, resum
         _restore_optimizer(optimizer, state, meta["optimizer"])
         start = int(meta["step"])
     rng = np.random.default_rng([config.seed, start])
-    bank = feature_bank(model.eval(), images, config.bank_views, rng, progress) if model.freeze_trunk else None
+    frozen = getattr(model, "freeze_trunk", False)
+    bank = feature_bank(model.eval(), images, config.bank_views, rng, progress) if frozen else None
     losses = []
     model.train()
     bar = tqdm(range(start, config.steps), desc="canonicalizer", disable=not progress, initial=start,
                total=config.steps)
     for step in bar:
-        indices = rng.integers(len(images), size=config.batch)
-        if bank is None:
-            features = [copy_features(model, augmented_views(images, indices, model.size, rng)) for _ in "12"]
-        else:
-            first = rng.integers(len(bank), size=config.batch)
-            second = (first + rng.integers(1, len(bank), size=config.batch)) % len(bank)
-            features = [bank[torch.as_tensor(v), torch.as_tensor(indices)] for v in (first, second)]
-        terms = canon_step(model, loss_fn, *features)
+        terms = batch_terms(model, loss_fn, images, rng.integers(len(images), size=config.batch), bank, rng)
         optimizer.zero_grad()
         terms["total"].backward()
         optimizer.step()
