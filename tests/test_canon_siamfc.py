@@ -1,6 +1,8 @@
 """canon_siamfc: the shipped C4 canonicalizer (search form, equivariant by construction) proposes the
 target's rotation in quarter turns, so a target turned by 90 degrees is found and its angle reported; a
 local search over the 30-degree bank follows turns in between."""
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
@@ -10,11 +12,15 @@ from ientrack.geometry import box_center
 from ientrack.trackers.registry import build_tracker
 
 
-@pytest.fixture(scope="module")
-def tracker():
+E2CNN_ABLATION = str(Path(__file__).parents[1] / "configs" / "ablations" / "canon_siamfc_e2cnn.yaml")
+
+
+@pytest.fixture(scope="module", params=["canon_siamfc", E2CNN_ABLATION], ids=["shipped", "e2cnn"])
+def tracker(request):
     """Each frame's pose alone, any pose reachable, a bank of quarter turns and no local search: what one
-    frame's pose shows is what the tracker reports (the upright entry is searched too)."""
-    return build_tracker("canon_siamfc", device="cpu", pose_ema=1.0, pose_step=180.0, bank_per_pose=1,
+    frame's pose shows is what the tracker reports (the upright entry is searched too). Both canonicalizers
+    are equivariant by construction: the search form and the steerable (e2cnn) one."""
+    return build_tracker(request.param, device="cpu", pose_ema=1.0, pose_step=180.0, bank_per_pose=1,
                          angle_window=0.0)
 
 

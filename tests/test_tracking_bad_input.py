@@ -1,6 +1,8 @@
 """Bad input on the tracking side: invalid initial boxes, boxes outside the frame, grayscale / 16-bit
 frames, frames that change size, and a NaN ground truth in the middle of a sequence."""
 
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
@@ -88,7 +90,9 @@ def test_an_unknown_config_setting_is_named_with_the_tracker_and_the_settings_it
 
 def test_every_shipped_config_holds_only_settings_its_tracker_takes():
     from ientrack.trackers.registry import accepted_settings, available_trackers, load_config, tracker_class
-    for name in available_trackers():
+    ablations = sorted(str(p) for p in (Path(__file__).parents[1] / "configs" / "ablations").glob("*.yaml"))
+    assert ablations
+    for name in available_trackers() + ablations:
         cfg = load_config(name)
         cfg.pop("train", None)
         assert set(cfg) - {"type"} <= accepted_settings(tracker_class(cfg["type"])), name

@@ -51,6 +51,11 @@ def main():
         scores = rotated_accuracy(model, TensorDataset(x, labels), C4_ANGLES, args.batch, progress=True)
         print(f"{name:28s} upright {scores['upright']:.3f}  C4-averaged {scores['c4']:.3f}  per turn "
               + " ".join(f"{scores['per_angle'][a]:.3f}" for a in C4_ANGLES))
+    with torch.no_grad():
+        poses = torch.cat([canonicalized.canonicalizer.predict(x[i:i + args.batch]) for i in range(0, len(x), args.batch)])
+    identity = canonicalized.canonicalizer.group.identity.index
+    print(f"pose of the upright images: identity for {(poses == identity).float().mean():.2f} of them "
+          f"(equivariant canonicalizers: the same share at every turn)")
     batch = x[:args.batch]
     alone = median_latency(extractor, batch, args.repeats)
     both = median_latency(canonicalized, batch, args.repeats)
