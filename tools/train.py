@@ -7,13 +7,34 @@
 
 Training resumes from OUT/last.pt unless --no-resume; the trained weights go to the file the tracker
 config's ``weights`` names (or --export). A run stopped by --max-steps exports to OUT/weights.pt instead.
+
+A canonicalized tracker (canon_siamfc) has a pretrained extractor; what it learns is its canonicalizer,
+from upright photos: --repeat frames spread over every sequence of --data (every GOT-10k frame is one)
+and the images of --image-folder. Its weights replace the config's canonicalizer_weights (or go to
+--export; a --max-steps run writes OUT/canonicalizer.pt).
+
+  python tools/train.py --tracker canon_siamfc --data GOT10k-train
 """
 import argparse
 import sys
 from pathlib import Path
 
 from ientrack.data.pairs import pair_sources
+from ientrack.train.canon_tracker_training import retrain_canonicalizer, upright_images
 from ientrack.train.tracker_trainer import train_tracker
+from ientrack.trackers.registry import load_config
+
+
+def train_the_canonicalizer(config: dict, args, out: str) -> int:
+    try:
+        images = upright_images(args.data, args.image_folder, args.data_root, frames_per_sequence=args.repeat)
+    except (OSError, ValueError) as e:
+        sys.exit(f"train.py: {e}")
+    export = args.export or (str(Path(out) / "canonicalizer.pt") if args.max_steps else None)
+    path = retrain_canonicalizer(config, images, out, steps=args.max_steps, export=export, resume=args.resume,
+                                 seed=args.seed or 0)
+    print(f"trained the canonicalizer on {len(images)} upright images; wrote {path}")
+    return 0
 
 
 def main(argv=None):
@@ -30,7 +51,8 @@ def main(argv=None):
                         help="log-spaced learning rates of the first and last epoch (default 1e-2 1e-5)")
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     parser.add_argument("--out", default=None, help="folder of last.pt, the resumable state (default runs/<tracker>)")
-    parser.add_argument("--repeat", type=int, default=1, help="pairs per sequence and per image in one epoch (small data)")
+    parser.add_argument("--repeat", type=int, default=1, help="pairs per sequence and per image in one epoch (small data); "
+                                                                      "canon_siamfc: frames per sequence")
     parser.add_argument("--max-steps", type=int, default=None, help="stop after this many steps (smoke runs)")
     parser.add_argument("--max-minutes", type=float, default=None,
                         help="stop after this much training time, saving last.pt (a later run resumes)")
@@ -45,11 +67,17 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if not args.data and not args.image_folder:
         parser.error("give training data: --data GOT10k-train and/or --image-folder DIR")
+    out = args.out or str(Path("runs") / Path(args.config or args.tracker).stem)
+    try:
+        config = load_config(args.config or args.tracker)
+    except (OSError, ValueError) as e:  # an unknown tracker or a bad config: say so, no traceback
+        parser.error(str(e))
+    if config.get("type") == "siamfc_canonicalized":
+        return train_the_canonicalizer(config, args, out)
     try:
         data = pair_sources(args.data, args.image_folder, data_root=args.data_root, repeat=args.repeat)
     except (OSError, ValueError) as e:  # a missing dataset or image folder: say which, no traceback
         parser.error(str(e))
-    out = args.out or str(Path("runs") / Path(args.config or args.tracker).stem)
     result = train_tracker(args.config or args.tracker, data, out, epochs=args.epochs, batch_size=args.batch_size,
                            lr=args.lr, device=args.device, resume=args.resume, amp=args.amp, workers=args.workers,
                            max_steps=args.max_steps, max_minutes=args.max_minutes, export=args.export, pretrained=args.pretrained,

@@ -72,7 +72,7 @@ class CanonTrainConfig:
     canonicalizer: dict = field(default_factory=lambda: {"trunk": "lite0", "group": "C4", "size": 64,
                                                          "search": True, "trunk_stride": 16})
     steps: int = 300
-    batch: int = 16
+    batch: int = 32
     lr: float = 1e-3
     weight_decay: float = 1e-4
     prior: float = 1.0
@@ -81,7 +81,7 @@ class CanonTrainConfig:
     temperature: float = 0.1
     checkpoint_every: int = 50
     seed: int = 0
-    bank_views: int = 8
+    bank_views: int = 6
 
 
 def copy_features(model: Canonicalizer, views: torch.Tensor) -> torch.Tensor:

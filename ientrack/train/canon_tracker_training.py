@@ -1,0 +1,83 @@
+"""Retrain a canonicalized tracker's canonicalizer from tracking data (``tools/train.py --tracker canon_siamfc``).
+
+In ``canon_siamfc`` the extractor and the SiamFC head are pretrained and untrained for tracking; the
+learned part is the canonicalizer, which needs upright photos and nothing else. Every frame of a tracking
+dataset such as GOT-10k is one, so frames spread evenly over each sequence (``frames_per_sequence``)
+and the images of any image folder become the canonicalizer's training set. The canonicalizer keeps the
+architecture of the one the config names (its checkpoint's settings) unless ``settings`` say otherwise;
+the trained weights replace the config's ``canonicalizer_weights`` only when the run finishes (or go to
+``export``).
+"""
+from pathlib import Path
+from typing import Optional
+
+import cv2
+import numpy as np
+from tqdm import tqdm
+
+from ientrack.checkpoint import load_checkpoint
+from ientrack.data.pairs import find_images
+from ientrack.data.frames import read_frame
+from ientrack.data.registry import load_dataset, parse_rot_prefix
+from ientrack.train.canon_trainer import CanonTrainConfig, export_weights, train_canonicalizer
+
+
+def shrink(image: np.ndarray, short_side: int) -> np.ndarray:
+    """``image`` resized (area interpolation) so that its shorter side is ``short_side``; never enlarged."""
+    scale = short_side / min(image.shape[:2])
+    if scale >= 1:
+        return image
+    return cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+
+
+def upright_images(datasets=(), image_folders=(), data_root=None, frames_per_sequence: int = 1,
+                   short_side: int = 128, progress: bool = True) -> list:
+    """RGB ``uint8`` images, shorter side at most ``short_side``: ``frames_per_sequence`` frames spread
+    evenly over every sequence of each dataset (a name for :func:`load_dataset`, or a loaded dataset)
+    and every image of the folders. Rotated datasets (``Rot-...``) are refused: their frames are turned."""
+    if frames_per_sequence < 1:
+        raise ValueError(f"frames per sequence must be at least 1, got {frames_per_sequence}")
+    images = []
+    for dataset in datasets:
+        if isinstance(dataset, str):
+            if parse_rot_prefix(dataset)[0] is not None:
+                raise ValueError(f"{dataset}: a canonicalizer learns 'up' from upright frames; the Rot protocol "
+                                 f"turns them (use {parse_rot_prefix(dataset)[1]})")
+            dataset = load_dataset(dataset, data_root)
+        for seq in tqdm(list(dataset), desc=f"frames of {dataset.name}", disable=not progress):
+            picks = np.unique(np.linspace(0, len(seq) - 1, frames_per_sequence).round().astype(int))
+            images += [shrink(seq.frame(int(i)), short_side) for i in picks]
+    if image_folders:
+        paths = find_images(image_folders)
+        images += [shrink(read_frame(str(p)), short_side) for p in tqdm(paths, desc="images", disable=not progress)]
+    if not images:
+        raise ValueError("no training images: give a sequence dataset or an image folder")
+    return images
+
+
+def retrain_canonicalizer(config: dict, images: list, out_dir, steps: Optional[int] = None,
+                          export: Optional[str] = None, resume: bool = True, seed: int = 0,
+                          progress: bool = True) -> Path:
+    """Train the canonicalizer of a ``siamfc_canonicalized`` tracker ``config`` (from
+    :func:`ientrack.trackers.registry.load_config`) on ``images``; returns the exported file.
+
+    Architecture and default steps come from the checkpoint ``config['canonicalizer_weights']`` names;
+    the resumable state is ``out_dir/canonicalizer_last.pt``.
+    """
+    current = config.get("canonicalizer_weights")
+    if not current or not Path(current).is_file():
+        raise FileNotFoundError(f"{config.get('name', 'tracker')}: canonicalizer_weights {current!r} not found; "
+                                "its settings say which canonicalizer to train")
+    _, meta = load_checkpoint(current)
+    settings = meta["canonicalizer"]
+    equivariant = settings.get("trunk") == "e2cnn"
+    train_config = CanonTrainConfig(canonicalizer=settings, steps=steps or int(meta.get("steps", 600)),
+                                    seed=seed, contrastive=0.0 if equivariant else 0.1)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    trained_on = {"trained_on": f"{len(images)} upright images (tools/train.py)"}
+    model, _ = train_canonicalizer(images, train_config, checkpoint=out_dir / "canonicalizer_last.pt",
+                                   resume=resume, progress=progress, extra_meta=trained_on)
+    path = Path(export or current)
+    export_weights(path, model, train_config, trained_on)
+    return path

@@ -1,0 +1,55 @@
+"""tools/train.py on a canonicalized tracker retrains its canonicalizer from upright frames and photos."""
+import runpy
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import skimage.data
+
+from ientrack.checkpoint import load_checkpoint
+from ientrack.data.sequence import Dataset, Sequence
+from ientrack.equivariance.canonicalize import load_canonicalizer
+from ientrack.train.canon_tracker_training import upright_images
+
+ROOT = Path(__file__).resolve().parents[1]
+E2CNN_ABLATION = ROOT / "configs" / "ablations" / "canon_siamfc_e2cnn.yaml"
+
+
+def numbered_sequence(name, length=10, size=(300, 400)):
+    """Frame i is a grey image of value 10 i, so the picked frames can be read off the images."""
+    frames = [np.full((*size, 3), 10 * i, np.uint8) for i in range(length)]
+    return Sequence(name, [f"{name}/{i}.jpg" for i in range(length)], np.tile([10, 10, 50, 50], (length, 1)),
+                    loader=frames.__getitem__)
+
+
+def test_frames_are_spread_over_each_sequence_and_shrunk():
+    dataset = Dataset("toy", [numbered_sequence("a"), numbered_sequence("b", length=4)])
+    images = upright_images([dataset], frames_per_sequence=3, short_side=150, progress=False)
+    assert [int(im[0, 0, 0]) for im in images] == [0, 40, 90, 0, 20, 30]  # first, middle, last of each
+    assert all(im.shape == (150, 200, 3) for im in images)
+
+
+def test_rotated_datasets_and_no_data_are_refused():
+    with pytest.raises(ValueError, match="upright"):
+        upright_images(["Rot-OTB100"], progress=False)
+    with pytest.raises(ValueError, match="no training images"):
+        upright_images([], [], progress=False)
+
+
+def test_the_command_line_retrains_the_canonicalizer_from_an_image_folder(tmp_path, capsys):
+    main = runpy.run_path(str(ROOT / "tools" / "train.py"))["main"]
+    for k, photo in enumerate([skimage.data.astronaut(), skimage.data.chelsea(), skimage.data.coffee()]):
+        cv2.imwrite(str(tmp_path / f"{k}.png"), photo[:, :, ::-1])
+    shipped = (E2CNN_ABLATION.parent / "canonicalizer_c4_e2cnn.pt").read_bytes()
+    args = ["--config", str(E2CNN_ABLATION), "--image-folder", str(tmp_path), "--max-steps", "3",
+            "--out", str(tmp_path / "run")]
+    assert main(args) == 0
+    assert "on 3 upright images" in capsys.readouterr().out
+    written = tmp_path / "run" / "canonicalizer.pt"
+    _, meta = load_checkpoint(written)
+    _, shipped_meta = load_checkpoint(E2CNN_ABLATION.parent / "canonicalizer_c4_e2cnn.pt")
+    assert meta["canonicalizer"] == shipped_meta["canonicalizer"] and meta["steps"] == 3
+    assert load_canonicalizer(written).group.n == 4
+    assert (E2CNN_ABLATION.parent / "canonicalizer_c4_e2cnn.pt").read_bytes() == shipped  # a partial run leaves it
+    assert (tmp_path / "run" / "canonicalizer_last.pt").is_file()  # resumable
