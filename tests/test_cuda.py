@@ -59,3 +59,20 @@ def test_a_steerable_net_exports_onto_its_own_gpu():
     x = torch.rand(2, 1, 29, 29, device="cuda")
     with torch.no_grad():
         assert torch.allclose(plain(x), net(x), atol=1e-4)
+
+
+@pytest.mark.parametrize("trunk", ["small", "e2cnn"])
+def test_a_canonicalizer_trains_and_resumes_on_the_gpu(tmp_path, trunk):
+    from ientrack.train.canon_trainer import CanonTrainConfig, train_canonicalizer
+    from test_canonicalize import sky_photos
+
+    settings = {"trunk": trunk, "group": "C4", "size": 33 if trunk == "e2cnn" else 16}
+    settings |= {"width": 8} if trunk == "e2cnn" else {"search": True}
+    config = CanonTrainConfig(canonicalizer=settings, steps=20, batch=4, lr=1e-2, checkpoint_every=10,
+                              contrastive=0.0 if trunk == "e2cnn" else 0.1)
+    model, losses = train_canonicalizer(sky_photos(4, 0), config, checkpoint=tmp_path / "c.pt", progress=False,
+                                        device="cuda")
+    assert next(model.parameters()).is_cuda and np.mean(losses[-3:]) < np.mean(losses[:3])
+    config.steps = 22
+    _, more = train_canonicalizer(sky_photos(4, 0), config, checkpoint=tmp_path / "c.pt", progress=False, device="cuda")
+    assert len(more) == 2

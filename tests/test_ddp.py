@@ -10,7 +10,8 @@ import torch.multiprocessing as mp
 from torch.nn.parallel import DistributedDataParallel
 
 from ientrack.data.pairs import StillImagePairSource
-from ientrack.train.distributed import DistContext, all_reduce_mean, init_distributed, print0, resolve_device
+from ientrack.device import resolve_device
+from ientrack.train.distributed import DistContext, all_reduce_mean, init_distributed, print0
 from ientrack.train.siamese_loss import BalancedLoss
 from ientrack.train.tracker_trainer import build_siamese_net, forward_backward, train_tracker
 
@@ -104,3 +105,5 @@ def test_bad_environment_and_devices_are_named(monkeypatch):
     if not torch.cuda.is_available():
         with pytest.raises(RuntimeError, match="CUDA"):
             resolve_device("cuda")
+    with pytest.raises(ValueError, match="device must be auto, cpu, cuda"):
+        resolve_device("gpu")

@@ -32,7 +32,7 @@ def train_the_canonicalizer(config: dict, args, out: str) -> int:
         sys.exit(f"train.py: {e}")
     export = args.export or (str(Path(out) / "canonicalizer.pt") if args.max_steps else None)
     path = retrain_canonicalizer(config, images, out, steps=args.max_steps, export=export, resume=args.resume,
-                                 seed=args.seed or 0)
+                                 seed=args.seed or 0, device=args.device)
     print(f"trained the canonicalizer on {len(images)} upright images; wrote {path}")
     return 0
 

@@ -35,6 +35,7 @@ def main():
     parser.add_argument("--consistency", type=float, default=0.0)
     parser.add_argument("--checkpoint", default="runs/canonicalizer_c4.pt", help="training checkpoint (resumed)")
     parser.add_argument("--export", default=None, help="also write the shippable float16 weights here")
+    parser.add_argument("--device", default="auto", help="auto (CUDA where available), cpu, cuda or cuda:N")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: leave the default)")
     args = parser.parse_args()
     if args.threads:
@@ -54,7 +55,8 @@ def main():
                               contrastive=contrastive, consistency=consistency,
                               bank_views=args.bank_views)
     trained_on = {"trained_on": f"{len(names)} images of {args.images} (select={args.select})"}
-    model, losses = train_canonicalizer(images, config, checkpoint=args.checkpoint, extra_meta=trained_on)
+    model, losses = train_canonicalizer(images, config, checkpoint=args.checkpoint, extra_meta=trained_on,
+                                        device=args.device)
     if losses:
         print(f"final loss {sum(losses[-20:]) / len(losses[-20:]):.4f} after {config.steps} steps")
     if args.export:

@@ -14,7 +14,7 @@ from tqdm import tqdm
 
 from ientrack import build_tracker
 from ientrack.trackers.registry import load_config, tracker_class
-from ientrack.trackers.siamfc import resolve_device
+from ientrack.device import resolve_device
 
 
 def synthetic_clip(num_frames: int, size=(480, 360)):

@@ -16,6 +16,7 @@ import torch.nn as nn
 
 from ientrack.checkpoint import load_checkpoint
 from ientrack.crop import crop, crop_torch, mean_color
+from ientrack.device import resolve_device
 from ientrack.equivariance.exactness import exactness_report
 from ientrack.geometry import box_center, polygon_to_box, rotated_rect_polygon, wrap_angle
 from ientrack.models.heads import XCorrHead
@@ -25,17 +26,6 @@ from ientrack.trackers.base import Tracker, TrackResult
 from ientrack.trackers.search import cosine_window, locate_peak, scale_factors, scale_penalties, upsample_bicubic
 
 TRAIN_COMMAND = "python tools/train.py --tracker siamfc"
-
-
-def resolve_device(device: str) -> torch.device:
-    """``auto`` -> CUDA when available, else CPU; ``cpu`` / ``cuda`` as given."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device not in ("cpu", "cuda"):
-        raise ValueError(f"device must be auto, cpu or cuda, got {device!r}")
-    if device == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("device 'cuda' asked for, but torch sees no CUDA device")
-    return torch.device(device)
 
 
 def load_backbone_weights(backbone: nn.Module, path: str, train_command: str = TRAIN_COMMAND) -> dict:

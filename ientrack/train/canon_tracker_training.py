@@ -57,7 +57,7 @@ def upright_images(datasets=(), image_folders=(), data_root=None, frames_per_seq
 
 def retrain_canonicalizer(config: dict, images: list, out_dir, steps: Optional[int] = None,
                           export: Optional[str] = None, resume: bool = True, seed: int = 0,
-                          progress: bool = True) -> Path:
+                          progress: bool = True, device: str = "auto") -> Path:
     """Train the canonicalizer of a ``siamfc_canonicalized`` tracker ``config`` (from
     :func:`ientrack.trackers.registry.load_config`) on ``images``; returns the exported file.
 
@@ -77,7 +77,7 @@ def retrain_canonicalizer(config: dict, images: list, out_dir, steps: Optional[i
     out_dir.mkdir(parents=True, exist_ok=True)
     trained_on = {"trained_on": f"{len(images)} upright images (tools/train.py)"}
     model, _ = train_canonicalizer(images, train_config, checkpoint=out_dir / "canonicalizer_last.pt",
-                                   resume=resume, progress=progress, extra_meta=trained_on)
+                                   resume=resume, progress=progress, extra_meta=trained_on, device=device)
     path = Path(export or current)
     export_weights(path, model, train_config, trained_on)
     return path

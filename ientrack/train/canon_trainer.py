@@ -22,6 +22,7 @@ from tqdm import tqdm
 
 from ientrack.checkpoint import load_checkpoint, save_checkpoint
 from ientrack.crop import crop
+from ientrack.device import resolve_device
 from ientrack.data.labelled_images import select_positions
 from ientrack.equivariance.canon_loss import CanonLoss
 from ientrack.equivariance.canonicalize import (Canonicalizer, EquivariantCanonicalizer, PosePredictor,
@@ -84,9 +85,13 @@ class CanonTrainConfig:
     bank_views: int = 6
 
 
+def _device(model) -> torch.device:
+    return next(model.parameters()).device
+
+
 def copy_features(model: Canonicalizer, views: torch.Tensor) -> torch.Tensor:
-    """Trunk features of the |G| copies of each view: (B, |G|, C, h, w)."""
-    copies = model.copies(views)
+    """Trunk features of the |G| copies of each view: (B, |G|, C, h, w), on the model's device."""
+    copies = model.copies(views.to(_device(model)))
     return model.trunk(copies.flatten(0, 1)).reshape(*copies.shape[:2], *model.trunk_shape)
 
 
@@ -126,7 +131,7 @@ def batch_terms(model: PosePredictor, loss_fn: CanonLoss, images, indices, bank,
     """The loss terms of one batch (``images[i]``, ``i`` in ``indices``): fresh views, or for a frozen trunk
     two different cached views from ``bank``; the equivariant canonicalizer takes the prior alone."""
     if isinstance(model, EquivariantCanonicalizer):
-        return prior_step(model, augmented_views(images, indices, model.size, rng))
+        return prior_step(model, augmented_views(images, indices, model.size, rng).to(_device(model)))
     if bank is None:
         features = [copy_features(model, augmented_views(images, indices, model.size, rng)) for _ in "12"]
     else:
@@ -167,14 +172,15 @@ def export_weights(path, model: PosePredictor, config: CanonTrainConfig, extra=N
 
 
 def train_canonicalizer(images, config: CanonTrainConfig, checkpoint=None, resume: bool = True,
-                        progress: bool = True, extra_meta=None) -> tuple[PosePredictor, list[float]]:
-    """Train on upright RGB uint8 ``images``; returns the model (eval mode) and the per-step total loss.
+                        progress: bool = True, extra_meta=None, device="cpu") -> tuple[PosePredictor, list[float]]:
+    """Train on upright RGB uint8 ``images`` on ``device`` (``auto``, ``cpu``, ``cuda``); returns the model
+    (eval mode) and the per-step total loss. The feature bank of a frozen trunk lives on the device.
 
     ``checkpoint``: path written every ``config.checkpoint_every`` steps and at the end; with ``resume``
     an existing file there is continued from its step (its settings must match ``config.canonicalizer``).
     """
     torch.manual_seed(config.seed)
-    model = build_canonicalizer(**config.canonicalizer)
+    model = build_canonicalizer(**config.canonicalizer).to(resolve_device(device))
     if isinstance(model, EquivariantCanonicalizer) and (config.contrastive or config.consistency):
         raise ValueError("the equivariant (e2cnn) canonicalizer trains on the prior alone: set contrastive "
                          "and consistency to 0")
@@ -188,7 +194,7 @@ def train_canonicalizer(images, config: CanonTrainConfig, checkpoint=None, resum
             raise ValueError(f"{checkpoint}: was trained with {meta.get('canonicalizer')}, not "
                              f"{config.canonicalizer}; remove it or pass resume=False")
         model.load_state_dict({k[6:]: v for k, v in state.items() if k.startswith("model.")}, strict=True)
-        _restore_optimizer(optimizer, state, meta["optimizer"])
+        _restore_optimizer(optimizer, state, meta["optimizer"])  # Adam moves its state to the parameters' device
         start = int(meta["step"])
     rng = np.random.default_rng([config.seed, start])
     frozen = getattr(model, "freeze_trunk", False)

@@ -11,6 +11,8 @@ import torch
 import torch.distributed as dist
 from torch.utils.data import DataLoader, DistributedSampler
 
+from ientrack.device import resolve_device
+
 
 @dataclass(frozen=True)
 class DistContext:
@@ -29,17 +31,6 @@ class DistContext:
     @property
     def distributed(self) -> bool:
         return self.world_size > 1
-
-
-def resolve_device(device: str = "auto") -> torch.device:
-    """``auto`` (CUDA where available, else CPU), ``cpu``, ``cuda`` or ``cuda:N`` as a torch device;
-    asking for CUDA on a machine without it is an error."""
-    if device in (None, "auto"):
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(device)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("device 'cuda' requested but torch finds no CUDA device (use --device cpu or auto)")
-    return device
 
 
 def _env_int(name: str, default: int) -> int:
