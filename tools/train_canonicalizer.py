@@ -19,6 +19,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--images", required=True, help="folder of upright photos (searched recursively)")
     parser.add_argument("--select", default="all", choices=["all", "even", "odd"])
+    parser.add_argument("--max-images", type=int, default=None,
+                        help="train on the first N of the selected images only (a data-scaling curve)")
     parser.add_argument("--trunk", default="lite0", choices=["lite0", "small", "e2cnn"],
                         help="lite0: frozen ImageNet EfficientNet-Lite0 stages; small: a small CNN from "
                              "scratch; e2cnn: the steerable canonicalizer, prior loss only")
@@ -41,6 +43,8 @@ def main():
     if args.threads:
         torch.set_num_threads(args.threads)
     images, names = read_image_folder(args.images, args.select)
+    if args.max_images:
+        images, names = images[:args.max_images], names[:args.max_images]
     equivariant = args.trunk == "e2cnn"
     size = args.size or (65 if equivariant else 64)
     settings = {"trunk": args.trunk, "group": "C4", "size": size}

@@ -4,9 +4,8 @@ In ``canon_siamfc`` the extractor and the SiamFC head are pretrained and untrain
 learned part is the canonicalizer, which needs upright photos and nothing else. Every frame of a tracking
 dataset such as GOT-10k is one, so frames spread evenly over each sequence (``frames_per_sequence``)
 and the images of any image folder become the canonicalizer's training set. The canonicalizer keeps the
-architecture of the one the config names (its checkpoint's settings) unless ``settings`` say otherwise;
-the trained weights replace the config's ``canonicalizer_weights`` only when the run finishes (or go to
-``export``).
+architecture and the number of steps of the one the config names (its checkpoint's settings); the
+trained weights replace the config's ``canonicalizer_weights`` when the run finishes, or go to ``export``.
 """
 from pathlib import Path
 from typing import Optional
