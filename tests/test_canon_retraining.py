@@ -53,3 +53,19 @@ def test_the_command_line_retrains_the_canonicalizer_from_an_image_folder(tmp_pa
     assert load_canonicalizer(written).group.n == 4
     assert (E2CNN_ABLATION.parent / "canonicalizer_c4_e2cnn.pt").read_bytes() == shipped  # a partial run leaves it
     assert (tmp_path / "run" / "canonicalizer_last.pt").is_file()  # resumable
+
+
+def test_the_canonicalizer_commands_name_bad_input_without_a_traceback(tmp_path, capsys):
+    tool = {name: runpy.run_path(str(ROOT / "tools" / f"{name}.py"))["main"]
+            for name in ("train", "train_canonicalizer", "check_canonicalization")}
+    cases = [
+        ("train", ["--tracker", "no_such_tracker", "--image-folder", str(tmp_path)], "unknown tracker 'no_such_tracker'"),
+        ("train", ["--tracker", "canon_siamfc", "--data", "Rot-OTB100"], "Rot protocol turns them"),
+        ("train_canonicalizer", ["--images", str(tmp_path), "--trunk", "e2cnn", "--size", "64"], "size 64 is not exact"),
+        ("train_canonicalizer", ["--images", str(tmp_path / "none")], "does not exist"),
+        ("check_canonicalization", ["--images", str(tmp_path)], "subset_index.csv is missing"),
+    ]
+    for name, args, message in cases:
+        with pytest.raises(SystemExit):
+            tool[name](args)
+        assert message in capsys.readouterr().err, (name, args)

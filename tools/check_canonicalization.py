@@ -30,7 +30,7 @@ def median_latency(model, x, repeats: int) -> float:
     return statistics.median(run() for _ in range(repeats))
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--images", required=True, type=Path, help="folder with subset_index.csv")
     parser.add_argument("--canonicalizer", default="trackers/canonicalizer_c4.pt")
@@ -40,12 +40,16 @@ def main():
     parser.add_argument("--batch", type=int, default=25)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: leave the default)")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
-    x, labels = read_labelled_folder(args.images, args.select)
+    try:  # a missing folder, index or checkpoint: a message, no traceback
+        x, labels = read_labelled_folder(args.images, args.select)
+        canonicalizer = load_canonicalizer(args.canonicalizer)
+    except (OSError, ValueError) as e:  # CheckpointError is an OSError
+        parser.error(str(e))
     extractor = fuse_conv_bn(efficientnet_lite0(pretrained=True))  # batch norm folded, as the trackers run it
-    canonicalized = CanonicalizedModel(fuse_conv_bn(load_canonicalizer(args.canonicalizer)), extractor).eval()
+    canonicalized = CanonicalizedModel(fuse_conv_bn(canonicalizer), extractor).eval()
     print(f"{len(x)} images from {args.images} (select={args.select}); top-1 at 0/90/180/270 degrees")
     for name, model in (("extractor alone", extractor), ("canonicalizer + extractor", canonicalized)):
         scores = rotated_accuracy(model, TensorDataset(x, labels), C4_ANGLES, args.batch, progress=True)

@@ -25,11 +25,7 @@ from ientrack.train.tracker_trainer import train_tracker
 from ientrack.trackers.registry import load_config
 
 
-def train_the_canonicalizer(config: dict, args, out: str) -> int:
-    try:
-        images = upright_images(args.data, args.image_folder, args.data_root, frames_per_sequence=args.repeat)
-    except (OSError, ValueError) as e:
-        sys.exit(f"train.py: {e}")
+def train_the_canonicalizer(config: dict, images: list, args, out: str) -> int:
     export = args.export or (str(Path(out) / "canonicalizer.pt") if args.max_steps else None)
     path = retrain_canonicalizer(config, images, out, steps=args.max_steps, export=export, resume=args.resume,
                                  seed=args.seed or 0, device=args.device)
@@ -73,7 +69,11 @@ def main(argv=None):
     except (OSError, ValueError) as e:  # an unknown tracker or a bad config: say so, no traceback
         parser.error(str(e))
     if config.get("type") == "siamfc_canonicalized":
-        return train_the_canonicalizer(config, args, out)
+        try:
+            images = upright_images(args.data, args.image_folder, args.data_root, frames_per_sequence=args.repeat)
+        except (OSError, ValueError) as e:
+            parser.error(str(e))
+        return train_the_canonicalizer(config, images, args, out)
     try:
         data = pair_sources(args.data, args.image_folder, data_root=args.data_root, repeat=args.repeat)
     except (OSError, ValueError) as e:  # a missing dataset or image folder: say which, no traceback

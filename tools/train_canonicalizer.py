@@ -12,10 +12,11 @@ import argparse
 
 import torch
 
+from ientrack.equivariance.canonicalize import build_canonicalizer
 from ientrack.train.canon_trainer import CanonTrainConfig, export_weights, read_image_folder, train_canonicalizer
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--images", required=True, help="folder of upright photos (searched recursively)")
     parser.add_argument("--select", default="all", choices=["all", "even", "odd"])
@@ -39,12 +40,9 @@ def main():
     parser.add_argument("--export", default=None, help="also write the shippable float16 weights here")
     parser.add_argument("--device", default="auto", help="auto (CUDA where available), cpu, cuda or cuda:N")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: leave the default)")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
-    images, names = read_image_folder(args.images, args.select)
-    if args.max_images:
-        images, names = images[:args.max_images], names[:args.max_images]
     equivariant = args.trunk == "e2cnn"
     size = args.size or (65 if equivariant else 64)
     settings = {"trunk": args.trunk, "group": "C4", "size": size}
@@ -54,6 +52,13 @@ def main():
         settings["search"] = not args.direct
     if args.trunk == "lite0":
         settings["trunk_stride"] = args.trunk_stride
+    try:  # bad settings (an inexact e2cnn input size, an unknown trunk) and a bad folder: a message, no traceback
+        build_canonicalizer(**settings, pretrained=False)
+        images, names = read_image_folder(args.images, args.select)
+    except (OSError, ValueError) as e:
+        parser.error(str(e))
+    if args.max_images:
+        images, names = images[:args.max_images], names[:args.max_images]
     contrastive, consistency = (0.0, 0.0) if equivariant else (args.contrastive, args.consistency)
     config = CanonTrainConfig(canonicalizer=settings, steps=args.steps, batch=args.batch, lr=args.lr,
                               contrastive=contrastive, consistency=consistency,
