@@ -62,7 +62,7 @@ def test_the_canonicalizer_commands_name_bad_input_without_a_traceback(tmp_path,
         ("train", ["--tracker", "no_such_tracker", "--image-folder", str(tmp_path)], "unknown tracker 'no_such_tracker'"),
         ("train", ["--tracker", "canon_siamfc", "--data", "Rot-OTB100"], "Rot protocol turns them"),
         ("train_canonicalizer", ["--images", str(tmp_path), "--trunk", "e2cnn", "--size", "64"], "size 64 is not exact"),
-        ("train_canonicalizer", ["--images", str(tmp_path / "none")], "does not exist"),
+        ("train_canonicalizer", ["--images", str(tmp_path / "none")], "image folder not found"),
         ("check_canonicalization", ["--images", str(tmp_path)], "subset_index.csv is missing"),
     ]
     for name, args, message in cases:

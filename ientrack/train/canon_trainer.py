@@ -14,7 +14,6 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -23,30 +22,22 @@ from tqdm import tqdm
 from ientrack.checkpoint import load_checkpoint, save_checkpoint
 from ientrack.crop import crop
 from ientrack.device import resolve_device
+from ientrack.data.frames import read_frame
 from ientrack.data.labelled_images import select_positions
+from ientrack.data.pairs import find_images
 from ientrack.equivariance.canon_loss import CanonLoss
 from ientrack.equivariance.canonicalize import (Canonicalizer, EquivariantCanonicalizer, PosePredictor,
                                                 build_canonicalizer, training_state)
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
-
-
 def read_image_folder(folder, select: str = "all") -> tuple[list[np.ndarray], list[str]]:
-    """RGB uint8 images under ``folder`` (sorted by path) and their names; ``select`` keeps ``'all'``,
-    the ``'even'`` or the ``'odd'`` positions of the sorted list (a fixed, documented split)."""
+    """RGB uint8 images under ``folder`` (:func:`ientrack.data.pairs.find_images`: sorted by path) and
+    their names; ``select`` keeps ``'all'``, the ``'even'`` or the ``'odd'`` positions of the sorted list
+    (a fixed, documented split). Errors name the folder or the file."""
     folder = Path(folder)
-    if not folder.is_dir():
-        raise FileNotFoundError(f"image folder {folder} does not exist")
-    paths = select_positions(sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES), select)
+    paths = select_positions(find_images(folder), select)
     if not paths:
-        raise FileNotFoundError(f"{folder} holds no images ({', '.join(IMAGE_SUFFIXES)}) for select={select!r}")
-    images = []
-    for p in paths:
-        image = cv2.imread(str(p), cv2.IMREAD_COLOR)
-        if image is None:
-            raise ValueError(f"{p}: cannot be decoded as an image")
-        images.append(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
-    return images, [str(p.relative_to(folder)) for p in paths]
+        raise FileNotFoundError(f"{folder} holds no images for select={select!r}")
+    return [read_frame(str(p)) for p in paths], [str(p.relative_to(folder)) for p in paths]
 
 
 def augmented_views(images, indices, size: int, rng: np.random.Generator, min_scale: float = 0.5,
