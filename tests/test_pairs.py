@@ -223,3 +223,14 @@ def test_pairs_from_real_otb_sequences():
 def test_a_relative_angle_outside_0_180_is_refused():
     with pytest.raises(ValueError, match="relative_angle"):
         bar_pairs(200.0)
+
+
+def test_a_partial_dataset_by_name_needs_allow_partial():
+    from ientrack.data.errors import DatasetNotFoundError
+
+    root = shared_path("otb")
+    with pytest.raises(DatasetNotFoundError, match="OTB100"):
+        pair_sources(["OTB100"], data_root=root)
+    with pytest.warns(UserWarning, match="loading the 4 present"):
+        source, = pair_sources(["OTB100"], data_root=root, allow_partial=True)
+    assert len(source) == 4

@@ -40,6 +40,8 @@ def main(argv=None):
     parser.add_argument("--data", action="append", default=[], help="sequence dataset name, e.g. GOT10k-train (repeatable)")
     parser.add_argument("--data-root", "--dataset-root", dest="data_root", default=None,
                         help="root folder of --data (default: datasets/paths.yaml)")
+    parser.add_argument("--allow-partial", action="store_true",
+                        help="train on the sequences present when a --data dataset is incomplete (warns which are missing)")
     parser.add_argument("--image-folder", action="append", default=[], help="folder of still images (repeatable)")
     parser.add_argument("--epochs", type=int, default=None, help="default: the config's train section, else 50")
     parser.add_argument("--batch-size", type=int, default=None, help="per process; default 8")
@@ -70,12 +72,14 @@ def main(argv=None):
         parser.error(str(e))
     if config.get("type") == "siamfc_canonicalized":
         try:
-            images = upright_images(args.data, args.image_folder, args.data_root, frames_per_sequence=args.repeat)
+            images = upright_images(args.data, args.image_folder, args.data_root, frames_per_sequence=args.repeat,
+                                    allow_partial=args.allow_partial)
         except (OSError, ValueError) as e:
             parser.error(str(e))
         return train_the_canonicalizer(config, images, args, out)
     try:
-        data = pair_sources(args.data, args.image_folder, data_root=args.data_root, repeat=args.repeat)
+        data = pair_sources(args.data, args.image_folder, data_root=args.data_root, repeat=args.repeat,
+                            allow_partial=args.allow_partial)
     except (OSError, ValueError) as e:  # a missing dataset or image folder: say which, no traceback
         parser.error(str(e))
     result = train_tracker(args.config or args.tracker, data, out, epochs=args.epochs, batch_size=args.batch_size,

@@ -187,10 +187,12 @@ def _chw(patch: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(patch.transpose(2, 0, 1)))
 
 
-def pair_sources(datasets=(), image_folders=(), data_root=None, max_gap: int = 100, repeat: int = 1) -> list:
+def pair_sources(datasets=(), image_folders=(), data_root=None, max_gap: int = 100, repeat: int = 1,
+                 allow_partial: bool = False) -> list:
     """Pair sources from sequence datasets (:class:`SequencePairSource`; a name such as ``GOT10k-train``
-    is loaded with :func:`ientrack.data.registry.load_dataset` from ``data_root``) and image folders
-    searched recursively (:class:`StillImagePairSource`); at least one of the two must be given.
+    is loaded with :func:`ientrack.data.registry.load_dataset` from ``data_root``, ``allow_partial``: the
+    sequences present of an incomplete download) and image folders searched recursively
+    (:class:`StillImagePairSource`); at least one of the two must be given.
     ``repeat``: pairs per sequence and per image in one epoch (small datasets)."""
     if repeat < 1:
         raise ValueError(f"repeat (pairs per sequence / image per epoch) must be at least 1, got {repeat}")
@@ -199,7 +201,7 @@ def pair_sources(datasets=(), image_folders=(), data_root=None, max_gap: int = 1
         if isinstance(dataset, str):
             from ientrack.data.registry import load_dataset  # the loaders, only when a name is given
 
-            dataset = load_dataset(dataset, data_root)
+            dataset = load_dataset(dataset, data_root, allow_partial=allow_partial)
         sources.append(SequencePairSource(dataset, max_gap=max_gap, pairs_per_sequence=repeat))
     if image_folders:
         sources.append(StillImagePairSource(find_images(image_folders), pairs_per_image=repeat))

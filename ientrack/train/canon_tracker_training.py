@@ -30,10 +30,11 @@ def shrink(image: np.ndarray, short_side: int) -> np.ndarray:
 
 
 def upright_images(datasets=(), image_folders=(), data_root=None, frames_per_sequence: int = 1,
-                   short_side: int = 128, progress: bool = True) -> list:
+                   short_side: int = 128, progress: bool = True, allow_partial: bool = False) -> list:
     """RGB ``uint8`` images, shorter side at most ``short_side``: ``frames_per_sequence`` frames spread
     evenly over every sequence of each dataset (a name for :func:`load_dataset`, or a loaded dataset)
-    and every image of the folders. Rotated datasets (``Rot-...``) are refused: their frames are turned."""
+    and every image of the folders (``allow_partial``: the sequences present of an incomplete dataset).
+    Rotated datasets (``Rot-...``) are refused: their frames are turned."""
     if frames_per_sequence < 1:
         raise ValueError(f"frames per sequence must be at least 1, got {frames_per_sequence}")
     images = []
@@ -42,7 +43,7 @@ def upright_images(datasets=(), image_folders=(), data_root=None, frames_per_seq
             if parse_rot_prefix(dataset)[0] is not None:
                 raise ValueError(f"{dataset}: a canonicalizer learns 'up' from upright frames; the Rot protocol "
                                  f"turns them (use {parse_rot_prefix(dataset)[1]})")
-            dataset = load_dataset(dataset, data_root)
+            dataset = load_dataset(dataset, data_root, allow_partial=allow_partial)
         for seq in tqdm(list(dataset), desc=f"frames of {dataset.name}", disable=not progress):
             picks = np.unique(np.linspace(0, len(seq) - 1, frames_per_sequence).round().astype(int))
             images += [shrink(seq.frame(int(i)), short_side) for i in picks]
