@@ -58,8 +58,14 @@ def test_the_command_line_retrains_the_canonicalizer_from_an_image_folder(tmp_pa
 def test_the_canonicalizer_commands_name_bad_input_without_a_traceback(tmp_path, capsys):
     tool = {name: runpy.run_path(str(ROOT / "tools" / f"{name}.py"))["main"]
             for name in ("train", "train_canonicalizer", "check_canonicalization")}
+    (tmp_path / "photo").mkdir()
+    cv2.imwrite(str(tmp_path / "photo" / "0.png"), skimage.data.coffee()[:, :, ::-1])
+    missing = tmp_path / "canon_missing.yaml"
+    missing.write_text(E2CNN_ABLATION.read_text().replace("canonicalizer_weights: canonicalizer_c4_e2cnn.pt",
+                                                          "canonicalizer_weights: gone.pt"))
     cases = [
         ("train", ["--tracker", "no_such_tracker", "--image-folder", str(tmp_path)], "unknown tracker 'no_such_tracker'"),
+        ("train", ["--config", str(missing), "--image-folder", str(tmp_path / "photo")], "gone.pt' not found"),
         ("train", ["--tracker", "canon_siamfc", "--data", "Rot-OTB100"], "Rot protocol turns them"),
         ("train_canonicalizer", ["--images", str(tmp_path), "--trunk", "e2cnn", "--size", "64"], "size 64 is not exact"),
         ("train_canonicalizer", ["--images", str(tmp_path / "none")], "image folder not found"),

@@ -71,12 +71,12 @@ def main(argv=None):
     except (OSError, ValueError) as e:  # an unknown tracker or a bad config: say so, no traceback
         parser.error(str(e))
     if config.get("type") == "siamfc_canonicalized":
-        try:
+        try:  # missing data or canonicalizer file, a checkpoint of other settings: a message, no traceback
             images = upright_images(args.data, args.image_folder, args.data_root, frames_per_sequence=args.repeat,
                                     allow_partial=args.allow_partial)
+            return train_the_canonicalizer(config, images, args, out)
         except (OSError, ValueError) as e:
             parser.error(str(e))
-        return train_the_canonicalizer(config, images, args, out)
     try:
         data = pair_sources(args.data, args.image_folder, data_root=args.data_root, repeat=args.repeat,
                             allow_partial=args.allow_partial)
