@@ -82,7 +82,7 @@ def main(argv=None):
                             allow_partial=args.allow_partial)
     except (OSError, ValueError) as e:  # a missing dataset or image folder: say which, no traceback
         parser.error(str(e))
-    result = train_tracker(args.config or args.tracker, data, out, epochs=args.epochs, batch_size=args.batch_size,
+    result = train_tracker(config, data, out, epochs=args.epochs, batch_size=args.batch_size,
                            lr=args.lr, device=args.device, resume=args.resume, amp=args.amp, workers=args.workers,
                            max_steps=args.max_steps, max_minutes=args.max_minutes, export=args.export, pretrained=args.pretrained,
                            seed=args.seed, rotate=args.rotate)

@@ -13,7 +13,8 @@ import argparse
 import torch
 
 from ientrack.equivariance.canonicalize import build_canonicalizer
-from ientrack.train.canon_trainer import CanonTrainConfig, export_weights, read_image_folder, train_canonicalizer
+from ientrack.train.canon_trainer import (CanonTrainConfig, export_weights, loss_weights, read_image_folder,
+                                          train_canonicalizer)
 
 
 def main(argv=None):
@@ -59,10 +60,9 @@ def main(argv=None):
         parser.error(str(e))
     if args.max_images:
         images, names = images[:args.max_images], names[:args.max_images]
-    contrastive, consistency = (0.0, 0.0) if equivariant else (args.contrastive, args.consistency)
     config = CanonTrainConfig(canonicalizer=settings, steps=args.steps, batch=args.batch, lr=args.lr,
-                              contrastive=contrastive, consistency=consistency,
-                              bank_views=args.bank_views)
+                              bank_views=args.bank_views,
+                              **loss_weights(settings, args.contrastive, args.consistency))
     trained_on = {"trained_on": f"{len(names)} images of {args.images} (select={args.select})"}
     model, losses = train_canonicalizer(images, config, checkpoint=args.checkpoint, extra_meta=trained_on,
                                         device=args.device)

@@ -18,7 +18,7 @@ from ientrack.checkpoint import load_checkpoint
 from ientrack.data.pairs import find_images
 from ientrack.data.frames import read_frame
 from ientrack.data.registry import load_dataset, parse_rot_prefix
-from ientrack.train.canon_trainer import CanonTrainConfig, export_weights, train_canonicalizer
+from ientrack.train.canon_trainer import CanonTrainConfig, export_weights, loss_weights, train_canonicalizer
 
 
 def shrink(image: np.ndarray, short_side: int) -> np.ndarray:
@@ -70,9 +70,8 @@ def retrain_canonicalizer(config: dict, images: list, out_dir, steps: Optional[i
                                 "its settings say which canonicalizer to train")
     _, meta = load_checkpoint(current)
     settings = meta["canonicalizer"]
-    equivariant = settings.get("trunk") == "e2cnn"
     train_config = CanonTrainConfig(canonicalizer=settings, steps=steps or int(meta.get("steps", 600)),
-                                    seed=seed, contrastive=0.0 if equivariant else 0.1)
+                                    seed=seed, **loss_weights(settings))
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     trained_on = {"trained_on": f"{len(images)} upright images (tools/train.py)"}

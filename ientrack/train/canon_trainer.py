@@ -76,6 +76,14 @@ class CanonTrainConfig:
     bank_views: int = 6
 
 
+def loss_weights(settings: dict, contrastive: float = 0.1, consistency: float = 0.0) -> dict:
+    """The ``contrastive`` and ``consistency`` weights for a canonicalizer of ``settings``: as given, but
+    0 for the steerable one (``trunk='e2cnn'``), which trains on the prior alone."""
+    if settings.get("trunk") == "e2cnn":
+        return {"contrastive": 0.0, "consistency": 0.0}
+    return {"contrastive": contrastive, "consistency": consistency}
+
+
 def _device(model) -> torch.device:
     return next(model.parameters()).device
 
