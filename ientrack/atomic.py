@@ -17,3 +17,16 @@ def write_text_atomic(path, text: str) -> Path:
         Path(temporary).unlink(missing_ok=True)
         raise
     return path
+
+
+def check_writable(folder, what: str) -> Path:
+    """Create ``folder`` (parents too) and check that a file can be written in it, so that a long run stops at
+    its start, not at its end; the error names ``what`` the folder is for."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise OSError(f"cannot write {what} in {folder}: {error.strerror or error}") from None
+    return folder

@@ -111,3 +111,44 @@ def test_harness_got10k_runs_the_toolkit_offline_with_our_numbers(tmp_path, caps
     ours_row = capsys.readouterr().out.splitlines()[2]
     # success AUC and precision@20 agree (the toolkit's columns: success, precision, success rate, fps)
     assert toolkit_row.split("|")[2:4] == ours_row.split("|")[2:4]
+
+
+def test_ctrl_c_keeps_finished_sequences_and_a_rerun_goes_on(small_benchmark, monkeypatch, capsys):
+    from ientrack.trackers.opencv import OpenCVTracker
+    tmp_path, json_path = small_benchmark
+    update, calls = OpenCVTracker.update, []
+
+    def interrupted_in_the_second_sequence(self, image):
+        calls.append(1)
+        if len(calls) == N_FRAMES + 3:
+            raise KeyboardInterrupt
+        return update(self, image)
+
+    monkeypatch.setattr(OpenCVTracker, "update", interrupted_in_the_second_sequence)
+    with pytest.raises(SystemExit) as stop:
+        run_test_cli(tmp_path, json_path)
+    assert stop.value.code == 130
+    assert "interrupted; finished sequences are kept; rerun the same command" in capsys.readouterr().err
+    done = sorted(p.name for p in (tmp_path / "results" / "Small" / "opencv_mil").glob("*.txt"))
+    assert done == ["Couple.txt"]  # the first sequence, whole; nothing of the interrupted one
+    monkeypatch.setattr(OpenCVTracker, "update", update)
+    run_test_cli(tmp_path, json_path)
+    assert "| opencv_mil |" in capsys.readouterr().out
+
+
+def test_bad_weights_and_unwritable_folders_are_named_before_any_tracking(small_benchmark, tmp_path):
+    bench, json_path = small_benchmark
+    common = ["--tracker", "siamfc", "--dataset", str(json_path), "--dataset-root", str(bench / "frames"),
+              "--no-progress"]
+    with pytest.raises(SystemExit, match="weights file .*missing.pt not found"):
+        test_cli.main(common + ["--snapshot", str(tmp_path / "missing.pt")])
+    junk = tmp_path / "junk.pt"
+    junk.write_bytes(b"not a checkpoint")
+    with pytest.raises(SystemExit, match="junk.pt"):
+        test_cli.main(common + ["--snapshot", str(junk), "--results-dir", str(tmp_path / "r1"),
+                                "--report-dir", str(tmp_path / "p1")])
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    with pytest.raises(SystemExit, match="cannot write reports in .*a_file"):
+        test_cli.main(common + ["--results-dir", str(tmp_path / "r2"), "--report-dir", str(blocker)])
+    assert not (tmp_path / "r2" / "Small" / "siamfc").exists()  # stopped before tracking

@@ -39,6 +39,13 @@ def test_wrong_number_of_values_names_file_and_line(tmp_path):
         read_boxes(str(path))
 
 
+@pytest.mark.parametrize("text", ["", "\n \n"])
+def test_empty_ground_truth_names_the_file(tmp_path, text):
+    fake_deer(tmp_path, text)
+    with pytest.raises(AnnotationError, match=r"Deer[/\\]groundtruth_rect.txt: the file is empty"):
+        load_otb(tmp_path, sequences=["Deer"])
+
+
 def test_blank_line_inside_is_an_error_but_trailing_blank_lines_are_not(tmp_path):
     path = tmp_path / "gt.txt"
     path.write_text("1,2,3,4\n\n1,2,3,4\n")

@@ -1,5 +1,6 @@
 """Exact input sizes: SiamFC's AlexNet, torchvision's ResNet-18, padding and dilation corner cases."""
 import copy
+from pathlib import Path
 
 import pytest
 import torch
@@ -83,6 +84,17 @@ def test_check_tool_prints_the_table_and_verdict(capsys, tmp_path, alexnet):
     first = lines[2].split()
     assert first[:6] == ["features.0", "Conv2d", "128", "2", "1", "NO"] and float(first[6]) > 1e-3
     main(["--backbone", "alexnet", "--size", "127"])
-    assert capsys.readouterr().out.strip().splitlines()[-1] == "exact"
+    assert capsys.readouterr().out.strip().splitlines()[-1].startswith("exact: every strided layer tiles")
     with pytest.raises(SystemExit, match="does not exist"):
         main(["--backbone", "alexnet", "--size", "127", "--checkpoint", "no/such/file.pth"])
+    with pytest.raises(SystemExit, match="input size 20 is too small for this network"):
+        main(["--backbone", "alexnet", "--size", "20"])
+
+
+def test_check_tool_reads_a_shipped_tracker_weights_file(capsys):
+    from tools.check_equivariance import main
+    weights = Path(__file__).resolve().parents[1] / "trackers" / "siamfc.pt"
+    main(["--backbone", "alexnet", "--size", "127", "--checkpoint", str(weights)])
+    rows = capsys.readouterr().out.strip().splitlines()
+    # trained weights, exact subsampling: the deepest layer's C4 error is small but not zero
+    assert 0 < float(rows[-2].split()[-1]) < 0.1

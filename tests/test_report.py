@@ -93,7 +93,7 @@ def test_writes_json_summary_and_plots(fake_run):
 def test_markdown_table_sorts_by_success_and_drops_empty_columns(fake_run):
     dataset, tmp = fake_run
     table = markdown_table(evaluate(dataset, ["centroid", "oracle"], tmp / "results", plots=False)).splitlines()
-    assert table[0].startswith("| Tracker (OTB100) | Success AUC | Prec@20px | NormPrec@0.2 | FPS |")
+    assert table[0].startswith("| Tracker (OTB100, 4 sequences) | Success AUC | Prec@20px | NormPrec@0.2 | FPS |")
     assert "Rot. success" not in table[0] and "Orient." not in table[0]
     assert table[2].startswith("| oracle | 0.952 | 1.000 | 1.000 |") and table[3].startswith("| centroid |")
 

@@ -15,10 +15,12 @@ import sys
 import numpy as np
 
 from ientrack import build_tracker
+from ientrack.cli import tool_main
 from ientrack.data.registry import load_dataset
 from ientrack.geometry import box_center
 
 
+@tool_main()
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tracker", required=True, help="a bank tracker's name or config path")

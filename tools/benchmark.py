@@ -18,9 +18,12 @@ import argparse
 import json
 
 from ientrack import available_trackers
+from ientrack.atomic import write_text_atomic
+from ientrack.cli import tool_main
 from ientrack.eval.speed import benchmark, markdown
 
 
+@tool_main()
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--trackers", nargs="+", default=None, help="tracker names (default: every registered one)")
@@ -33,8 +36,7 @@ def main():
     report = benchmark(args.trackers or available_trackers(), args.device, args.frames, args.repeats, args.random_weights)
     print(markdown(report))
     if args.out:
-        with open(args.out, "w") as f:
-            json.dump(report, f, indent=2)
+        write_text_atomic(args.out, json.dumps(report, indent=2))
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from pathlib import Path
 import torch
 from torch.utils.data import TensorDataset
 
+from ientrack.cli import tool_main
 from ientrack.data.labelled_images import read_labelled_folder
 from ientrack.equivariance.canonicalize import CanonicalizedModel, load_canonicalizer
 from ientrack.eval.cls_metrics import C4_ANGLES, rotated_accuracy
@@ -30,6 +31,7 @@ def median_latency(model, x, repeats: int) -> float:
     return statistics.median(run() for _ in range(repeats))
 
 
+@tool_main()
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--images", required=True, type=Path, help="folder with subset_index.csv")

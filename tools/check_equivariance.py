@@ -3,23 +3,25 @@
 
   python tools/check_equivariance.py --backbone alexnet --size 127
   python tools/check_equivariance.py --model torchvision:resnet18 --size 65
-  python tools/check_equivariance.py --model steerable:C4 --size 34 --group C4
+  python tools/check_equivariance.py --model steerable:C4 --size 33 --group C4
   python tools/check_equivariance.py --backbone alexnet --checkpoint weights.pth --size 255
 
 Prints (layer, type, in size, stride, remainder, exact?, equivariance error) and ends with ``exact`` or
 ``not exact: first break at <layer>``. ``--checkpoint`` is a state dict (or ``{"model": state_dict}`` /
-``{"state_dict": ...}``) for the chosen architecture, loaded with ``torch.load(weights_only=True)``.
+``{"state_dict": ...}``, or a tracker's weights file such as ``trackers/siamfc.pt``, whose
+``backbone.*`` entries are used) for the chosen architecture, loaded with ``torch.load(weights_only=True)``.
 Steerable test nets: ``steerable:C4``, ``steerable:C8``, ``steerable:D4`` (conv5/2 -> conv3/2, 16 and 32
 channels; exact at 33, 65, ...).
 """
 import argparse
-import sys
 from pathlib import Path
 
 import torch
 
+from ientrack.cli import tool_main
 from ientrack.equivariance.check import check_table
 from ientrack.equivariance.groups import group_from_name
+from ientrack.models.siamese import backbone_state
 
 
 def build_model(backbone: str | None, model: str | None):
@@ -48,11 +50,12 @@ def load_checkpoint(net, path: str):
         if isinstance(state, dict) and isinstance(state.get(key), dict):
             state = state[key]
     try:
-        net.load_state_dict(state)
+        net.load_state_dict(backbone_state(state))
     except RuntimeError as error:
         raise ValueError(f"checkpoint {path} does not fit {type(net).__name__}: {error}") from error
 
 
+@tool_main()
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     which = parser.add_mutually_exclusive_group(required=True)
@@ -62,13 +65,10 @@ def main(argv=None):
     parser.add_argument("--size", type=int, required=True, help="square input size in pixels")
     parser.add_argument("--group", default="C4", help="group to measure with: C4 (default), D4, C8...")
     args = parser.parse_args(argv)
-    try:
-        net = build_model(args.backbone, args.model)
-        if args.checkpoint:
-            load_checkpoint(net, args.checkpoint)
-        print(check_table(net, args.size, group_from_name(args.group)))
-    except (FileNotFoundError, ValueError) as error:
-        sys.exit(f"check_equivariance: {error}")
+    net = build_model(args.backbone, args.model)
+    if args.checkpoint:
+        load_checkpoint(net, args.checkpoint)
+    print(check_table(net, args.size, group_from_name(args.group)))
 
 
 if __name__ == "__main__":

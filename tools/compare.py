@@ -12,7 +12,7 @@ import argparse
 import shlex
 import sys
 
-from ientrack.data.errors import DatasetNotFoundError
+from ientrack.cli import tool_main
 from ientrack.eval.compare import compare, dataset_roots, results_page
 from ientrack.trackers.opencv import available_algorithms
 from ientrack.atomic import write_text_atomic
@@ -23,6 +23,7 @@ TRACKERS = ["siamfc", "ien_siamfc", "re_siamfc", "effnet_siamfc", "canon_siamfc"
 DATASETS = ["Builtin", "OTB100", "Rot2-OTB100", "Rot4-OTB100", "VOT", "Rot2-VOT", "Rot4-VOT"]
 
 
+@tool_main(on_interrupt="finished sequences are kept; rerun the same command to go on")
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--trackers", nargs="+", default=TRACKERS, help="tracker names or config paths")
@@ -38,12 +39,9 @@ def main(argv=None):
     parser.add_argument("--out", default="docs/RESULTS.md")
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
-    try:
-        roots = dataset_roots(args.dataset_root)
-        tables = compare(args.trackers, args.datasets, roots, args.results_dir, args.report_dir, args.allow_partial,
-                         args.num_workers, args.device, not args.no_progress, args.overwrite)
-    except (DatasetNotFoundError, FileNotFoundError, ValueError) as error:
-        sys.exit(f"compare.py: {error}")
+    roots = dataset_roots(args.dataset_root)
+    tables = compare(args.trackers, args.datasets, roots, args.results_dir, args.report_dir, args.allow_partial,
+                     args.num_workers, args.device, not args.no_progress, args.overwrite)
     command = "python tools/compare.py " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
     page = results_page(tables, command.strip(), args.device)
     write_text_atomic(args.out, page)

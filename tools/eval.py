@@ -7,13 +7,12 @@
 Results of other toolkits work too when they use the GOT-10k layout: <results-dir>/<dataset>/<tracker>/<seq>.txt.
 """
 import argparse
-import sys
 
-from ientrack.data.errors import DatasetNotFoundError
+from ientrack.cli import tool_main
 from ientrack.eval.experiment import score_results
-from ientrack.eval.results_io import ResultsError
 
 
+@tool_main()
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dataset", default="Builtin")
@@ -24,11 +23,8 @@ def main(argv=None):
     parser.add_argument("--results-dir", default="results")
     parser.add_argument("--report-dir", default="reports")
     args = parser.parse_args(argv)
-    try:
-        report, table = score_results(args.dataset, args.trackers, args.dataset_root, args.allow_partial,
-                                      args.results_dir, args.report_dir)
-    except (DatasetNotFoundError, FileNotFoundError, ResultsError, ValueError) as error:
-        sys.exit(f"eval.py: {error}")
+    report, table = score_results(args.dataset, args.trackers, args.dataset_root, args.allow_partial,
+                                  args.results_dir, args.report_dir)
     print(table)
     print(f"\nscores, plots and per-attribute plots: {args.report_dir}/{next(iter(report.values()))['dataset']}/")
 

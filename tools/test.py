@@ -10,11 +10,9 @@ Results go to <results-dir>/<dataset>/<tracker>/ in the GOT-10k toolkit's layout
 skipped on a rerun unless --overwrite); reports and plots to <report-dir>/<dataset>/.
 """
 import argparse
-import sys
 
-from ientrack.data.errors import DatasetNotFoundError
+from ientrack.cli import tool_main
 from ientrack.eval.experiment import run_test
-from ientrack.eval.runner import OPEError
 
 
 def parse_args(argv=None):
@@ -40,17 +38,13 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
+@tool_main(on_interrupt="finished sequences are kept; rerun the same command to go on")
 def main(argv=None):
     args = parse_args(argv)
-    try:
-        report, table = run_test(
-            args.trackers, args.dataset, args.dataset_root, args.allow_partial, args.results_dir,
-            args.report_dir, args.overwrite, args.num_workers, args.harness, args.vis,
-            progress=not args.no_progress, device=args.device, weights=args.snapshot)
-    except (DatasetNotFoundError, FileNotFoundError, ValueError, RuntimeError) as error:
-        sys.exit(f"test.py: {error}")
-    except OPEError as error:
-        sys.exit(f"test.py: {error}")
+    report, table = run_test(
+        args.trackers, args.dataset, args.dataset_root, args.allow_partial, args.results_dir,
+        args.report_dir, args.overwrite, args.num_workers, args.harness, args.vis,
+        progress=not args.no_progress, device=args.device, weights=args.snapshot)
     if table:
         print(table)
         dataset = next(iter(report.values())).get("dataset", args.dataset)

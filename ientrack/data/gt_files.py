@@ -16,12 +16,14 @@ def read_rows(path: str, widths: Sequence[int] = (4,)) -> List[np.ndarray]:
     """One float array per line of ``path``; each line must hold one of ``widths`` numbers.
 
     Trailing blank lines are ignored; a blank line followed by more rows is an error (it would shift every
-    later frame). NaN values (``nan``, ``NaN``) are kept as they are.
+    later frame), and so is a file without rows. NaN values (``nan``, ``NaN``) are kept as they are.
     """
     with open(path, "r", encoding="utf-8-sig") as f:
         lines = f.read().splitlines()
     while lines and not lines[-1].strip():
         lines.pop()
+    if not lines:
+        raise AnnotationError(f"{path}: the file is empty (expected one row per frame)")
     rows = []
     for number, line in enumerate(lines, start=1):
         fields = [x for x in _SEPARATORS.split(line.strip()) if x]

@@ -16,7 +16,8 @@ def check_table(model: nn.Module, size: int, group: PlanarGroup | None = None, x
     """The table (layer, type, in size, stride, remainder, exact?, equivariance error) and a verdict line.
 
     ``x`` defaults to one seeded uniform-noise image; models with a ``field_specs()`` method (steerable
-    nets) are measured after group pooling. The last line is ``exact`` or ``not exact: first break at <layer>``.
+    nets) are measured after group pooling. The last line is ``exact: ...`` (subsampling commutes with the
+    group; the measured errors say how equivariant the weights are) or ``not exact: first break at <layer>``.
     """
     group = group or cyclic(4)
     report = exactness_report(model, size, in_channels)
@@ -32,6 +33,7 @@ def check_table(model: nn.Module, size: int, group: PlanarGroup | None = None, x
         lines.append(f"{row.name:<28} {row.type:<18} {_fmt(row.in_size):>8} {_fmt(row.stride):>6} "
                      f"{_fmt(row.remainder):>9} {'yes' if row.ok else 'NO':>6} "
                      f"{'-' if error is None else f'{error:.2e}':>12}")
-    lines.append("exact" if report.exact else f"not exact: first break at {report.first_break}")
+    lines.append("exact: every strided layer tiles its input (the error column is the weights' own equivariance)"
+                 if report.exact else f"not exact: first break at {report.first_break}")
     return "\n".join(lines)
 

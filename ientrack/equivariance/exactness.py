@@ -88,12 +88,18 @@ def model_device(model: nn.Module) -> torch.device:
 
 
 def exactness_report(model: nn.Module, size, in_channels: int | None = None) -> ExactnessReport:
-    """Check every conv / pool layer of ``model`` for an input of ``size`` (int or ``(h, w)``)."""
+    """Check every conv / pool layer of ``model`` for an input of ``size`` (int or ``(h, w)``); a size too
+    small for the network to run is a ValueError."""
     height, width = _pair(size)
     channels = in_channels or infer_in_channels(model)
     zeros = torch.zeros(1, channels, height, width, device=model_device(model))
     with eval_mode(model), record_layers(model, lambda name, m: is_spatial_layer(m)) as records:
-        model(zeros)
+        try:
+            model(zeros)
+        except RuntimeError as error:
+            if "too small" in str(error) or "can't be greater than actual input size" in str(error):
+                raise ValueError(f"input size {size} is too small for this network ({error})") from None
+            raise
     rows = [_row(label, module, tuple(data.shape[-2:])) for label, module, data, _ in records]
     first_break = next((row.name for row in rows if not row.ok), None)
     return ExactnessReport(first_break is None, first_break, rows)
@@ -105,10 +111,8 @@ def exact_sizes(model: nn.Module, sizes, in_channels: int | None = None) -> list
     for size in sizes:
         try:
             report = exactness_report(model, size, in_channels)
-        except RuntimeError as error:
-            if "too small" in str(error) or "can't be greater than actual input size" in str(error):
-                continue
-            raise
+        except ValueError:  # too small to run
+            continue
         if report.exact:
             exact.append(size)
     return exact

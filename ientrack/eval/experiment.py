@@ -4,6 +4,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ientrack.atomic import check_writable
 from ientrack.data.registry import load_dataset
 from ientrack.eval.report import evaluate, markdown_table
 from ientrack.eval.runner import OPEError, run_ope
@@ -42,6 +43,10 @@ def run_test(trackers, dataset="Builtin", dataset_root=None, allow_partial=False
         raise ValueError(f"--harness must be 'ientrack' or 'got10k', not {harness!r}")
     specs = [TrackerSpec(name, overrides) for name in names]
     tracker_names = [spec_name(spec) for spec in specs]  # an unknown tracker fails before any work
+    if overrides.get("weights") and not os.path.isfile(overrides["weights"]):
+        raise FileNotFoundError(f"weights file {overrides['weights']} not found")
+    check_writable(results_dir, "results")
+    check_writable(report_dir, "reports")
     data = load_dataset(dataset, dataset_root, allow_partial=allow_partial)
     failure = None
     for spec, tracker_name in zip(specs, tracker_names):

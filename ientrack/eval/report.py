@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ientrack.atomic import write_text_atomic
 from ientrack.eval import results_io
 from ientrack.eval.metrics import OTB_ATTRIBUTES, average_metrics, sequence_metrics
 
@@ -83,10 +84,8 @@ def evaluate(dataset, tracker_names, results_dir, report_dir=None, plots: bool =
     if report_dir is not None:
         out = Path(report_dir) / dataset.name
         for name, tracker_report in report.items():
-            (out / name).mkdir(parents=True, exist_ok=True)
-            with open(out / name / "performance.json", "w") as f:
-                json.dump(tracker_report, f, indent=2)
-        (out / "summary.md").write_text(markdown_table(report) + "\n")
+            write_text_atomic(out / name / "performance.json", json.dumps(tracker_report, indent=2))
+        write_text_atomic(out / "summary.md", markdown_table(report) + "\n")
         if plots:
             from ientrack.eval.plots import plot_report  # matplotlib only when plotting
             plot_report(report, out)
@@ -106,11 +105,14 @@ COLUMNS = [
 
 
 def markdown_table(report: dict) -> str:
-    """One row per tracker (best success AUC first); columns no tracker has are left out."""
+    """One row per tracker (best success AUC first); columns no tracker has are left out. The header names
+    the dataset and how many of its sequences were scored (a partial run says so)."""
     rows = sorted(report.items(), key=lambda kv: -kv[1]["overall"].get("success_auc", -1))
     columns = [c for c in COLUMNS if any(r["overall"].get(c[1]) is not None for _, r in rows)]
-    dataset = next(iter(report.values()))["dataset"] if report else ""
-    lines = [f"| Tracker ({dataset}) | " + " | ".join(c[0] for c in columns) + " |",
+    first = next(iter(report.values()), {})
+    count = first.get("overall", {}).get("n_sequences")
+    label = f"{first.get('dataset', '')}, {count} sequence{'s' * (count != 1)}" if count else first.get("dataset", "")
+    lines = [f"| Tracker ({label}) | " + " | ".join(c[0] for c in columns) + " |",
              "|---|" + "---:|" * len(columns)]
     for name, r in rows:
         cells = [fmt.format(r["overall"][key]) if r["overall"].get(key) is not None else "-"

@@ -21,6 +21,14 @@ class SiameseNet(nn.Module):
         return self.head(self.backbone(z), self.backbone(x))
 
 
+def backbone_state(state: dict) -> dict:
+    """The backbone's part of a state dict: the ``backbone.*`` entries of a :class:`SiameseNet` checkpoint
+    with the prefix removed, or the whole dict when it holds a bare backbone."""
+    if any(k.startswith("backbone.") for k in state):
+        return {k[len("backbone."):]: v for k, v in state.items() if k.startswith("backbone.")}
+    return state
+
+
 def fuse_conv_bn(module: nn.Module) -> nn.Module:
     """A copy of ``module`` in eval mode where every ``Conv2d`` directly followed by a ``BatchNorm2d``
     inside an ``nn.Sequential``, and every pair a module names in its ``conv_bn_pairs`` (attribute names

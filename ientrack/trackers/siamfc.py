@@ -21,7 +21,7 @@ from ientrack.equivariance.exactness import exactness_report
 from ientrack.geometry import box_center, polygon_to_box, rotated_rect_polygon, wrap_angle
 from ientrack.models.heads import XCorrHead
 from ientrack.models.registry import build_backbone
-from ientrack.models.siamese import fuse_conv_bn
+from ientrack.models.siamese import backbone_state, fuse_conv_bn
 from ientrack.trackers.base import Tracker, TrackResult
 from ientrack.trackers.search import cosine_window, locate_peak, scale_factors, scale_penalties, upsample_bicubic
 
@@ -37,9 +37,10 @@ def load_backbone_weights(backbone: nn.Module, path: str, train_command: str = T
             "or pass allow_random_weights=True to run the machinery untrained"
         )
     state, meta = load_checkpoint(path)
-    if any(k.startswith("backbone.") for k in state):
-        state = {k[len("backbone."):]: v for k, v in state.items() if k.startswith("backbone.")}
-    missing, unexpected = backbone.load_state_dict(state, strict=False)
+    try:
+        missing, unexpected = backbone.load_state_dict(backbone_state(state), strict=False)
+    except RuntimeError as error:  # shapes that differ: the weights of another architecture
+        raise ValueError(f"{path}: weights do not fit the backbone: {str(error).splitlines()[1].strip()} ...") from None
     if missing or unexpected:
         raise ValueError(f"{path}: weights do not fit the backbone (missing {missing[:5]}, unexpected {unexpected[:5]})")
     return meta
