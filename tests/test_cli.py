@@ -152,3 +152,13 @@ def test_bad_weights_and_unwritable_folders_are_named_before_any_tracking(small_
     with pytest.raises(SystemExit, match="cannot write reports in .*a_file"):
         test_cli.main(common + ["--results-dir", str(tmp_path / "r2"), "--report-dir", str(blocker)])
     assert not (tmp_path / "r2" / "Small" / "siamfc").exists()  # stopped before tracking
+
+
+def test_cuda_on_a_machine_without_it_is_refused_even_with_nothing_left_to_run(small_benchmark):
+    import torch
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    tmp_path, json_path = small_benchmark
+    run_test_cli(tmp_path, json_path)  # every sequence done
+    with pytest.raises(SystemExit, match="device 'cuda' requested but torch finds no CUDA device"):
+        run_test_cli(tmp_path, json_path, "--device", "cuda")

@@ -6,6 +6,7 @@ import numpy as np
 
 from ientrack.atomic import check_writable
 from ientrack.data.registry import load_dataset
+from ientrack.device import resolve_device
 from ientrack.eval.report import evaluate, markdown_table
 from ientrack.eval.runner import OPEError, run_ope
 from ientrack.eval.tracker_spec import TrackerSpec, spec_name
@@ -45,6 +46,7 @@ def run_test(trackers, dataset="Builtin", dataset_root=None, allow_partial=False
     tracker_names = [spec_name(spec) for spec in specs]  # an unknown tracker fails before any work
     if overrides.get("weights") and not os.path.isfile(overrides["weights"]):
         raise FileNotFoundError(f"weights file {overrides['weights']} not found")
+    resolve_device(overrides.get("device"))  # CUDA asked for where there is none: say so even if all is done
     check_writable(results_dir, "results")
     check_writable(report_dir, "reports")
     data = load_dataset(dataset, dataset_root, allow_partial=allow_partial)
