@@ -2,6 +2,7 @@
 results collation, and pre-training SiamFC's AlexNet on ImageNet samples for the tracker."""
 import json
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -14,13 +15,18 @@ from ientrack.checkpoint import load_checkpoint
 from ientrack.eval.cls_metrics import C8_ANGLES, rotated_accuracy
 from ientrack.eval.cls_report import collate_table
 from ientrack.models.registry import build_backbone
+from ientrack.train import cls_trainer
 from ientrack.train.cls_config import ClsConfig
 from ientrack.train.cls_trainer import (build_data, build_model, ramped_beta, tapped_specs, train_classifier,
                                         train_step)
+from ientrack.train.interrupt import TrainingInterrupted
 from ientrack.train.schedules import OneCycle, one_cycle
+from tools.train_cls import _parser as train_cls_parser
 from tools.train_cls import main as train_cls_main
 
-CONFIGS = Path(__file__).resolve().parents[1] / "configs" / "cls"
+ROOT = Path(__file__).resolve().parents[1]
+
+CONFIGS = ROOT / "configs" / "cls"
 TINY_CNN = {"widths": [8, 8, 8, 8, 8, 16]}
 
 
@@ -213,3 +219,77 @@ def test_the_tapped_layers_and_the_beta_ramp_follow_the_config(tmp_path):
     results = train_classifier(_tiny_config(ien_layers=["features.block6"], beta_ramp=0.5, epochs=1),
                                tmp_path, device="cpu", progress=False)
     assert results["config"]["ien_layers"] == ["features.block6"] and results["final_equiv_loss"] >= 0
+
+
+def test_ctrl_c_saves_the_step_and_a_rerun_resumes_by_default(tmp_path, monkeypatch):
+    """3 steps an epoch; Ctrl-C as step 5 begins leaves last.pt of step 4 (not of save_every) and no
+    results; the same call again (resume is the default, as in tools/train.py) ends where an
+    uninterrupted run does."""
+    config = _tiny_config()
+    train_classifier(config, tmp_path / "whole", device="cpu", progress=False)
+    real_step, steps = cls_trainer.train_step, []
+
+    def ctrl_c_at_step_5(*args, **kwargs):
+        steps.append(1)
+        if len(steps) == 5:
+            raise KeyboardInterrupt
+        return real_step(*args, **kwargs)
+
+    monkeypatch.setattr(cls_trainer, "train_step", ctrl_c_at_step_5)
+    with pytest.raises(TrainingInterrupted) as stopped:
+        train_classifier(config, tmp_path / "cut", device="cpu", progress=False)
+    assert stopped.value.step == 4 and not (tmp_path / "cut" / "results.json").exists()
+    _, meta = load_checkpoint(tmp_path / "cut" / "last.pt")
+    assert (meta["progress"]["step"], meta["progress"]["epoch"], meta["progress"]["epoch_step"]) == (4, 1, 1)
+    monkeypatch.undo()
+    resumed = train_classifier(config, tmp_path / "cut", device="cpu", progress=False)
+    assert resumed["steps"] == 6 and resumed["finished"]
+    a, _ = load_checkpoint(tmp_path / "whole" / "model.pt")
+    b, _ = load_checkpoint(tmp_path / "cut" / "model.pt")
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    assert train_cls_parser().parse_args([]).resume and not train_cls_parser().parse_args(["--no-resume"]).resume
+
+
+def _write_result(folder, finished, **values):
+    folder.mkdir(parents=True)
+    base = {"model": "cnn_basic", "group": "R4", "field_spec": "homog", "beta": 1.0, "params": 1e6, "c4_acc": 0.5,
+            "c8_acc": 0.5, "random_rot_acc": 0.5, "seconds_per_epoch": 1.0, "upright_acc": 0.9}
+    (folder / "results.json").write_text(json.dumps({**base, **values, "finished": finished}, indent=2))
+
+
+def test_unfinished_runs_are_marked_in_the_collated_table(tmp_path):
+    _write_result(tmp_path / "ien_r4" / "seed0", True, name="ien_r4", upright_acc=0.9)
+    _write_result(tmp_path / "ien_r4" / "seed1", True, name="ien_r4", upright_acc=0.8)
+    _write_result(tmp_path / "ien_r4" / "seed2", False, name="ien_r4", upright_acc=0.1)
+    train_cls_main(["--collate", str(tmp_path)])
+    rows = (tmp_path / "results.md").read_text().splitlines()[2:]
+    assert len(rows) == 2
+    assert rows[0].startswith("| ien_r4 | cnn_basic | R4 | homog | 1 | 2 |") and "85.00 ± 7.07" in rows[0]
+    assert rows[1].startswith("| ien_r4 (unfinished) | cnn_basic | R4 | homog | 1 | 1 |") and "10.00" in rows[1]
+
+
+def _study(tmp_path, status=0):
+    """tools/rotmnist_study.sh (seed 0) with a stand-in for python that logs its arguments and exits ``status``."""
+    fake = tmp_path / "fake_python"
+    fake.write_text('#!/bin/sh\necho "$*" >> "$LOG"\nexit "$STATUS"\n')
+    fake.chmod(0o755)
+    log = tmp_path / "calls.log"
+    log.write_text("")
+    env = dict(os.environ, PYTHON=str(fake), SEEDS="0", LOG=str(log), STATUS=str(status))
+    done = subprocess.run(["bash", str(ROOT / "tools" / "rotmnist_study.sh"), str(tmp_path / "out"), "--max-steps", "2"],
+                          env=env, capture_output=True, text=True)
+    return done, log.read_text().splitlines()
+
+
+def test_the_study_skips_only_finished_runs_and_stops_on_ctrl_c(tmp_path):
+    out = tmp_path / "out"
+    _write_result(out / "rotmnist_beta0" / "seed0", True, name="rotmnist_beta0")
+    _write_result(out / "rotmnist_ien_r4" / "seed0", False, name="rotmnist_ien_r4")  # a --max-steps smoke run
+    done, calls = _study(tmp_path)
+    assert done.returncode == 0 and f"done already: {out}/rotmnist_beta0/seed0" in done.stdout
+    trained = [call.split("--name ")[1].split()[0] for call in calls if "--name" in call]
+    assert trained == ["rotmnist_ien_r4", "rotmnist_ien_r8", "rotmnist_ien_r4_hetero", "rotmnist_steerable_c4",
+                       "rotmnist_steerable_c8"]
+    assert calls[-1] == f"tools/train_cls.py --collate {out}"
+    interrupted, calls = _study(tmp_path, status=130)
+    assert interrupted.returncode == 130 and len(calls) == 1 and "FAILED" not in interrupted.stderr

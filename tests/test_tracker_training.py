@@ -1,5 +1,8 @@
-"""Tracker training: the SiamFC loss, learning on real photos, checkpoints, resume and export."""
+"""Tracker training: the SiamFC loss, learning on real photos, checkpoints, resume (also after Ctrl-C) and export."""
 import math
+import os
+import runpy
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -8,7 +11,10 @@ import torch
 
 from ientrack.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from ientrack.data.pairs import StillImagePairSource, TrainingPairs
+from conftest import shared_path
 from ientrack.precision import amp_dtype
+from ientrack.train import tracker_trainer
+from ientrack.train.interrupt import TrainingInterrupted
 from ientrack.train.siamese_loss import BalancedLoss, siamfc_labels
 from ientrack.train.tracker_trainer import (
     TrainSettings,
@@ -109,10 +115,18 @@ def test_exported_weights_are_not_a_training_state(tmp_path):
         load_training_state(tmp_path / "w.pt", net, opt, torch.optim.lr_scheduler.ExponentialLR(opt, 0.5), no_scaler())
 
 
-def run(tmp_path, name, **kw):
+def run(tmp_path, name, source=photo_source, **kw):
     settings = dict(epochs=2, batch_size=2, device="cpu", workers=0, progress=False, seed=0)
     settings.update(kw)
-    return train_tracker(LOOP_CONFIG, [photo_source()], tmp_path / name, export=tmp_path / name / "export.pt", **settings)
+    return train_tracker(LOOP_CONFIG, [source()], tmp_path / name, export=tmp_path / name / "export.pt", **settings)
+
+
+def assert_same_training_state(a_path, b_path):
+    a, meta_a = load_checkpoint(a_path)
+    b, meta_b = load_checkpoint(b_path)
+    assert meta_a == meta_b and a.keys() == b.keys()
+    for key in a:
+        torch.testing.assert_close(a[key], b[key], rtol=1e-5, atol=1e-6, msg=key)
 
 
 def test_resume_after_an_interruption_matches_an_uninterrupted_run(tmp_path):
@@ -123,13 +137,10 @@ def test_resume_after_an_interruption_matches_an_uninterrupted_run(tmp_path):
     assert (first["step"], first["epoch"]) == (1, 0)
     second = run(tmp_path, "resumed", max_steps=3)
     assert (second["step"], second["epoch"]) == (3, 1) == (straight["step"], straight["epoch"])
-    a, meta_a = load_checkpoint(tmp_path / "straight" / "last.pt")
-    b, meta_b = load_checkpoint(tmp_path / "resumed" / "last.pt")
-    assert meta_a == meta_b and meta_b["progress"] == {"epoch": 1, "epoch_step": 1, "step": 3}
-    assert meta_b["scheduler"]["_last_lr"] == [pytest.approx(1e-5)]  # logspace(-2, -5, 2)[1]
-    assert a.keys() == b.keys()
-    for key in a:
-        torch.testing.assert_close(a[key], b[key], rtol=1e-5, atol=1e-6, msg=key)
+    assert_same_training_state(tmp_path / "straight" / "last.pt", tmp_path / "resumed" / "last.pt")
+    _, meta = load_checkpoint(tmp_path / "resumed" / "last.pt")
+    assert meta["progress"] == {"epoch": 1, "epoch_step": 1, "step": 3}
+    assert meta["scheduler"]["_last_lr"] == [pytest.approx(1e-5)]  # logspace(-2, -5, 2)[1]
     final = run(tmp_path, "resumed")
     assert (final["step"], final["epoch"]) == (4, 2)
     assert run(tmp_path, "resumed", resume=False, max_steps=1)["step"] == 1  # --no-resume starts over
@@ -206,3 +217,105 @@ def test_the_command_line_trains_from_an_image_folder(tmp_path, capsys):
             "--workers", "0", "--device", "cpu", "--out", str(tmp_path / "run"), "--export", str(tmp_path / "w.pt")]
     assert main(args) == 0
     assert (tmp_path / "run" / "last.pt").is_file() and (tmp_path / "w.pt").is_file()
+
+
+class CtrlCWhileLoading(StillImagePairSource):
+    """photo_source()'s photos; loading its ``at``-th pair raises KeyboardInterrupt, as Ctrl-C would."""
+
+    def __init__(self, at: int):
+        super().__init__(photo_source().images)
+        self.loaded, self.at = 0, at
+
+    def views(self, index, rng):
+        self.loaded += 1
+        if self.loaded == self.at:
+            raise KeyboardInterrupt
+        return super().views(index, rng)
+
+
+def test_ctrl_c_saves_the_step_it_stopped_at_and_a_rerun_continues_exactly(tmp_path):
+    """Batch 2: Ctrl-C while the 3rd pair loads stops after step 1 with last.pt of step 1 (not of
+    save_every); the rerun goes on to the same state as a run never interrupted."""
+    with pytest.raises(TrainingInterrupted) as stopped:
+        run(tmp_path, "cut", source=lambda: CtrlCWhileLoading(at=3), max_steps=3)
+    assert stopped.value.step == 1 and str(stopped.value) == "interrupted at step 1; rerun the same command to resume"
+    _, meta = load_checkpoint(tmp_path / "cut" / "last.pt")
+    assert meta["progress"] == {"epoch": 0, "epoch_step": 1, "step": 1}
+    assert run(tmp_path, "cut", max_steps=3)["step"] == 3
+    run(tmp_path, "straight", max_steps=3)
+    assert_same_training_state(tmp_path / "straight" / "last.pt", tmp_path / "cut" / "last.pt")
+
+
+def test_the_progress_bar_ends_at_the_steps_done(tmp_path, capsys):
+    run(tmp_path, "bar", max_steps=3, progress=True)  # 2 steps an epoch: 2 of epoch 1, then 1 of epoch 2
+    err = capsys.readouterr().err
+    assert "epoch 1/2: 100%" in err and " 2/2 " in err
+    assert "epoch 2/2: 100%" in err and " 1/1 " in err
+
+
+def test_loader_workers_default_to_the_cpus_available():
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    assert TrainSettings().workers == min(4, cpus)
+    assert TrainSettings.from_config({}, workers=None).workers == min(4, cpus)
+
+
+def train_command():
+    return runpy.run_path(str(Path(__file__).resolve().parents[1] / "tools" / "train.py"))["main"]
+
+
+def write_photos(folder, count=2):
+    import cv2
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for k, photo in enumerate([skimage.data.astronaut(), skimage.data.chelsea()][:count]):
+        cv2.imwrite(str(folder / f"{k}.png"), photo[::2, ::2, ::-1])
+    return folder
+
+
+def test_ctrl_c_in_the_command_line_saves_last_pt_and_exits_130(tmp_path, capsys, monkeypatch):
+    real_step, steps = tracker_trainer.train_step, []
+
+    def ctrl_c_at_the_second_step(*args, **kwargs):
+        steps.append(1)
+        if len(steps) == 2:
+            raise KeyboardInterrupt
+        return real_step(*args, **kwargs)
+
+    monkeypatch.setattr(tracker_trainer, "train_step", ctrl_c_at_the_second_step)
+    args = ["--tracker", "siamfc", "--image-folder", str(write_photos(tmp_path / "photos")), "--batch-size", "1",
+            "--max-steps", "5", "--workers", "0", "--device", "cpu", "--out", str(tmp_path / "run")]
+    with pytest.raises(SystemExit) as stopped:
+        train_command()(args)
+    assert stopped.value.code == 130
+    assert capsys.readouterr().err.splitlines()[-1] == "train.py: interrupted at step 1; rerun the same command to resume"
+    _, meta = load_checkpoint(tmp_path / "run" / "last.pt")
+    assert meta["progress"]["step"] == 1 and not (tmp_path / "run" / "weights.pt").exists()
+
+
+def test_trackers_with_nothing_to_train_are_refused(tmp_path, capsys):
+    main = train_command()
+    for tracker in ("opencv_mil", "effnet_siamfc"):
+        with pytest.raises(SystemExit):
+            main(["--tracker", tracker, "--image-folder", str(tmp_path), "--out", str(tmp_path / "run")])
+        err = capsys.readouterr().err
+        assert f"tracker {tracker} (type " in err and "has nothing to train" in err
+        assert "trainable trackers: canon_siamfc, ien_siamfc, re_siamfc, siamfc" in err
+    assert not (tmp_path / "run").exists()
+
+
+def test_too_little_data_for_a_batch_says_what_to_do(tmp_path, capsys):
+    """One OTB sequence present (--allow-partial: a one-line warning, no source line) is one pair a
+    epoch: no batch of 8, and the message says so instead of a traceback."""
+    root = tmp_path / "otb"
+    root.mkdir()
+    (root / "Biker").symlink_to(shared_path("otb", "Biker"))
+    args = ["--tracker", "siamfc", "--data", "Rot-OTB100", "--data-root", str(root), "--allow-partial",
+            "--workers", "0", "--device", "cpu", "--out", str(tmp_path / "run")]
+    with pytest.raises(SystemExit) as stopped:
+        train_command()(args)
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert "1 training pairs make no batch of 8 on each of 1 process(es): use a --batch-size of at most 1, " \
+           "or more data" in err
+    warning = next(line for line in err.splitlines() if "missing or incomplete" in line)
+    assert warning.startswith("warning: ") and "present_sequences" not in err and "UserWarning" not in err

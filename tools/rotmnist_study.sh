@@ -9,9 +9,10 @@
 #   tools/rotmnist_study.sh runs/rotmnist --data-root /data/mnist --device cuda   # the docs' table (a folder of MNIST t10k files)
 #   SEEDS="0" tools/rotmnist_study.sh runs/rotmnist_quick --max-steps 20                  # a smoke run
 #
-# Interrupt it at any time: finished runs (OUT/<name>/seed<k>/results.json) are skipped and an
-# unfinished one resumes from its last.pt; a run that fails is reported and the others go on. The table
-# lands in OUT/results.md. PYTHON names the interpreter (default: python).
+# Interrupt it at any time: finished runs (OUT/<name>/seed<k>/results.json saying "finished": true) are
+# skipped and any other resumes from its last.pt (a --max-steps smoke run is not finished: a later full
+# run continues it); a run that fails is reported and the others go on. The table lands in
+# OUT/results.md, unfinished runs in rows of their own. PYTHON names the interpreter (default: python).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${1:-runs/rotmnist}"
@@ -61,13 +62,16 @@ while IFS='|' read -r name config flags; do
   [ -n "$name" ] || continue
   for seed in $seeds; do
     run="$out/$name/seed$seed"
-    if [ -f "$run/results.json" ]; then
+    if grep -qs '"finished": true' "$run/results.json"; then
       echo "done already: $run"
       continue
     fi
+    status=0
     # shellcheck disable=SC2086  # flags split into words on purpose
     "$python" tools/train_cls.py --config "configs/cls/$config.yaml" --name "$name" --seed "$seed" \
-      --out "$run" --resume $flags "$@" || { echo "FAILED: $run" >&2; failed=1; }
+      --out "$run" $flags "$@" || status=$?
+    [ "$status" -ne 130 ] || exit 130  # Ctrl-C: train_cls saved the run's last.pt; stop the study too
+    [ "$status" -eq 0 ] || { echo "FAILED: $run" >&2; failed=1; }
   done
 done <<< "$runs"
 "$python" tools/train_cls.py --collate "$out"

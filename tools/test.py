@@ -13,6 +13,7 @@ import argparse
 
 from ientrack.cli import tool_main
 from ientrack.eval.experiment import run_test
+from ientrack.vis.recorder import video_folders
 
 
 def parse_args(argv=None):
@@ -49,6 +50,8 @@ def main(argv=None):
         print(table)
         dataset = next(iter(report.values())).get("dataset", args.dataset)
         print(f"\nscores and plots: {args.report_dir}/{dataset}/")
+        if args.vis and (folders := video_folders(args.results_dir, dataset, report)):
+            print("videos: " + ", ".join(folders))
 
 
 if __name__ == "__main__":

@@ -5,8 +5,10 @@
   torchrun --nproc_per_node 4 tools/train.py --tracker siamfc --data GOT10k-train # 4 GPUs (or machines)
   python tools/train.py --tracker siamfc --image-folder photos/ --max-steps 3 --device cpu   # a smoke run
 
-Training resumes from OUT/last.pt unless --no-resume; the trained weights go to the file the tracker
+Training resumes from OUT/last.pt unless --no-resume; last.pt is written every --save-every steps, at each
+epoch end and on Ctrl-C (which exits with status 130). The trained weights go to the file the tracker
 config's ``weights`` names (or --export). A run stopped by --max-steps exports to OUT/weights.pt instead.
+Only trackers with something to learn train: a ``siamfc`` network or a canonicalizer.
 
 A canonicalized tracker (canon_siamfc) has a pretrained extractor; what it learns is its canonicalizer,
 from upright photos: --repeat frames spread over every sequence of --data (every GOT-10k frame is one)
@@ -19,20 +21,37 @@ import argparse
 import sys
 from pathlib import Path
 
+from ientrack.cli import tool_main
 from ientrack.data.pairs import pair_sources
 from ientrack.train.canon_tracker_training import retrain_canonicalizer, upright_images
 from ientrack.train.tracker_trainer import train_tracker
-from ientrack.trackers.registry import load_config
+from ientrack.trackers.registry import available_trackers, load_config
 
 
-def train_the_canonicalizer(config: dict, images: list, args, out: str) -> int:
+def train_the_network(config: dict, args, out: str) -> int:
+    data = pair_sources(args.data, args.image_folder, data_root=args.data_root, repeat=args.repeat,
+                        allow_partial=args.allow_partial)
+    result = train_tracker(config, data, out, epochs=args.epochs, batch_size=args.batch_size,
+                           lr=args.lr, device=args.device, resume=args.resume, amp=args.amp, workers=args.workers,
+                           max_steps=args.max_steps, max_minutes=args.max_minutes, save_every=args.save_every,
+                           export=args.export, pretrained=args.pretrained, seed=args.seed, rotate=args.rotate)
+    return 0 if result["step"] > 0 else 1
+
+
+def train_the_canonicalizer(config: dict, args, out: str) -> int:
+    images = upright_images(args.data, args.image_folder, args.data_root, frames_per_sequence=args.repeat,
+                            allow_partial=args.allow_partial)
     export = args.export or (str(Path(out) / "canonicalizer.pt") if args.max_steps else None)
     path = retrain_canonicalizer(config, images, out, steps=args.max_steps, export=export, resume=args.resume,
-                                 seed=args.seed or 0, device=args.device)
+                                 seed=args.seed or 0, device=args.device, save_every=args.save_every)
     print(f"trained the canonicalizer on {len(images)} upright images; wrote {path}")
     return 0
 
 
+TRAINERS = {"siamfc": train_the_network, "siamfc_canonicalized": train_the_canonicalizer}  # by tracker type
+
+
+@tool_main()
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tracker", default="siamfc", help="tracker name in the zoo (trackers/<name>.yaml)")
@@ -54,7 +73,10 @@ def main(argv=None):
     parser.add_argument("--max-steps", type=int, default=None, help="stop after this many steps (smoke runs)")
     parser.add_argument("--max-minutes", type=float, default=None,
                         help="stop after this much training time, saving last.pt (a later run resumes)")
-    parser.add_argument("--workers", type=int, default=None, help="data loading processes per training process")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="data loading processes per training process (default: 4, at most the CPUs available)")
+    parser.add_argument("--save-every", type=int, default=None,
+                        help="steps between writes of OUT/last.pt (default 500; canon_siamfc: 50)")
     parser.add_argument("--resume", action=argparse.BooleanOptionalAction, default=True, help="continue from OUT/last.pt")
     parser.add_argument("--amp", action=argparse.BooleanOptionalAction, default=None, help="mixed precision (default: on CUDA)")
     parser.add_argument("--export", default=None, help="where to write the trained weights (default: the config's weights)")
@@ -63,30 +85,21 @@ def main(argv=None):
                         help="turn search crops by random angles (rotation-equivariant trackers)")
     parser.add_argument("--seed", type=int, default=None)
     args = parser.parse_args(argv)
-    if not args.data and not args.image_folder:
-        parser.error("give training data: --data GOT10k-train and/or --image-folder DIR")
-    out = args.out or str(Path("runs") / Path(args.config or args.tracker).stem)
     try:
         config = load_config(args.config or args.tracker)
     except (OSError, ValueError) as e:  # an unknown tracker or a bad config: say so, no traceback
         parser.error(str(e))
-    if config.get("type") == "siamfc_canonicalized":
-        try:  # missing data or canonicalizer file, a checkpoint of other settings: a message, no traceback
-            images = upright_images(args.data, args.image_folder, args.data_root, frames_per_sequence=args.repeat,
-                                    allow_partial=args.allow_partial)
-            return train_the_canonicalizer(config, images, args, out)
-        except (OSError, ValueError) as e:
-            parser.error(str(e))
-    try:
-        data = pair_sources(args.data, args.image_folder, data_root=args.data_root, repeat=args.repeat,
-                            allow_partial=args.allow_partial)
-    except (OSError, ValueError) as e:  # a missing dataset or image folder: say which, no traceback
+    if config["type"] not in TRAINERS:
+        trainable = [name for name in available_trackers() if load_config(name)["type"] in TRAINERS]
+        parser.error(f"tracker {config['name']} (type {config['type']}) has nothing to train; "
+                     f"trainable trackers: {', '.join(trainable)}")
+    if not args.data and not args.image_folder:
+        parser.error("give training data: --data GOT10k-train and/or --image-folder DIR")
+    out = args.out or str(Path("runs") / Path(args.config or args.tracker).stem)
+    try:  # missing data, too little of it, a checkpoint of other settings: a message, no traceback
+        return TRAINERS[config["type"]](config, args, out)
+    except (OSError, ValueError) as e:
         parser.error(str(e))
-    result = train_tracker(config, data, out, epochs=args.epochs, batch_size=args.batch_size,
-                           lr=args.lr, device=args.device, resume=args.resume, amp=args.amp, workers=args.workers,
-                           max_steps=args.max_steps, max_minutes=args.max_minutes, export=args.export, pretrained=args.pretrained,
-                           seed=args.seed, rotate=args.rotate)
-    return 0 if result["step"] > 0 else 1
 
 
 if __name__ == "__main__":

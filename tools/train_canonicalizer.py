@@ -4,7 +4,8 @@
         --checkpoint runs/canon_c4.pt --export trackers/canonicalizer_c4.pt
 
 ``--select even`` trains on the even positions of the sorted file list, leaving the odd ones for
-``tools/check_canonicalization.py --select odd``. Interrupt and re-run the same command to resume.
+``tools/check_canonicalization.py --select odd``. Interrupt (Ctrl-C: the checkpoint is written, exit
+status 130) and re-run the same command to resume.
 ``--trunk e2cnn`` trains the steerable canonicalizer of Kaba et al. instead, on the prior alone (the
 earlier method, to compare).
 """
@@ -12,11 +13,13 @@ import argparse
 
 import torch
 
+from ientrack.cli import tool_main
 from ientrack.equivariance.canonicalize import build_canonicalizer
 from ientrack.train.canon_trainer import (CanonTrainConfig, export_weights, loss_weights, read_image_folder,
                                           train_canonicalizer)
 
 
+@tool_main()
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--images", required=True, help="folder of upright photos (searched recursively)")
@@ -38,6 +41,8 @@ def main(argv=None):
     parser.add_argument("--contrastive", type=float, default=0.1)
     parser.add_argument("--consistency", type=float, default=0.0)
     parser.add_argument("--checkpoint", default="runs/canonicalizer_c4.pt", help="training checkpoint (resumed)")
+    parser.add_argument("--save-every", type=int, default=CanonTrainConfig.checkpoint_every,
+                        help="steps between writes of the checkpoint")
     parser.add_argument("--export", default=None, help="also write the shippable float16 weights here")
     parser.add_argument("--device", default="auto", help="auto (CUDA where available), cpu, cuda or cuda:N")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: leave the default)")
@@ -61,7 +66,7 @@ def main(argv=None):
     if args.max_images:
         images, names = images[:args.max_images], names[:args.max_images]
     config = CanonTrainConfig(canonicalizer=settings, steps=args.steps, batch=args.batch, lr=args.lr,
-                              bank_views=args.bank_views,
+                              bank_views=args.bank_views, checkpoint_every=args.save_every,
                               **loss_weights(settings, args.contrastive, args.consistency))
     trained_on = {"trained_on": f"{len(names)} images of {args.images} (select={args.select})"}
     model, losses = train_canonicalizer(images, config, checkpoint=args.checkpoint, extra_meta=trained_on,

@@ -9,11 +9,14 @@
 
 Flags override the config's settings (ientrack/train/cls_config.py lists them all); the results land in
 ``OUT/results.json`` (upright, C4- and C8-averaged, random-rotation accuracy, parameters, channels, time
-per epoch, the config), the weights in ``OUT/model.pt`` and the resumable state in ``OUT/last.pt``.
+per epoch, the config), the weights in ``OUT/model.pt`` and the resumable state in ``OUT/last.pt`` (written
+every --save-every steps, at each epoch end and on Ctrl-C, which exits with status 130). A run resumes
+from ``OUT/last.pt`` unless --no-resume, as tools/train.py does. In the collated table, runs that did not
+finish (a --max-steps smoke run, an interrupted one) form rows of their own, marked "(unfinished)".
 """
 import argparse
-import sys
 
+from ientrack.cli import tool_main
 from ientrack.train.cls_config import ClsConfig, load_cls_config
 
 
@@ -42,7 +45,9 @@ def _parser():
     p.add_argument("--seed", type=int)
     p.add_argument("--workers", type=int, help="data-loading processes")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
-    p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
+    p.add_argument("--resume", action=argparse.BooleanOptionalAction, default=True,
+                   help="continue from OUT/last.pt when it exists")
+    p.add_argument("--save-every", dest="save_every", type=int, help="steps between writes of OUT/last.pt")
     p.add_argument("--max-steps", dest="max_steps", type=int, help="stop after N steps (smoke runs)")
     p.add_argument("--amp", action=argparse.BooleanOptionalAction, default=None,
                    help="mixed precision (default: on CUDA)")
@@ -52,30 +57,27 @@ def _parser():
     return p
 
 
-_OVERRIDES = ("name", "model", "beta", "ien_layers", "beta_ramp", "group", "field_spec", "dataset", "data_root", "input_size", "train_limit",
-              "test_limit", "epochs", "batch_size", "lr", "seed", "workers")
+_OVERRIDES = ("name", "model", "beta", "ien_layers", "beta_ramp", "group", "field_spec", "dataset", "data_root",
+              "input_size", "train_limit", "test_limit", "epochs", "batch_size", "lr", "seed", "workers", "save_every")
 
 
+@tool_main()
 def main(argv=None):
     args = _parser().parse_args(argv)
-    try:
-        if args.collate:
-            from ientrack.eval.cls_report import write_collated
+    if args.collate:
+        from ientrack.eval.cls_report import write_collated
 
-            path = write_collated(args.collate)
-            print(path.read_text(), end="")
-            print(f"written to {path}")
-            return
-        overrides = {key: getattr(args, key) for key in _OVERRIDES}
-        config = load_cls_config(args.config, **overrides) if args.config else ClsConfig.from_dict({}, **overrides)
-        from ientrack.train.cls_trainer import train_classifier
+        path = write_collated(args.collate)
+        print(path.read_text(), end="")
+        print(f"written to {path}")
+        return
+    overrides = {key: getattr(args, key) for key in _OVERRIDES}
+    config = load_cls_config(args.config, **overrides) if args.config else ClsConfig.from_dict({}, **overrides)
+    from ientrack.train.cls_trainer import train_classifier
 
-        out = args.out or f"runs/cls/{config.name}/seed{config.seed}"
-        train_classifier(config, out, device=args.device, resume=args.resume, max_steps=args.max_steps,
-                         amp=args.amp, progress=not args.no_progress, export_backbone_to=args.export_backbone)
-    except (FileNotFoundError, ValueError) as error:
-        sys.exit(f"train_cls: {error}")
-
+    out = args.out or f"runs/cls/{config.name}/seed{config.seed}"
+    train_classifier(config, out, device=args.device, resume=args.resume, max_steps=args.max_steps,
+                     amp=args.amp, progress=not args.no_progress, export_backbone_to=args.export_backbone)
 
 if __name__ == "__main__":
     main()

@@ -7,6 +7,8 @@ import json
 import statistics
 from pathlib import Path
 
+from ientrack.atomic import write_text_atomic
+
 RESULTS_NAME = "results.json"
 METRICS = (("upright_acc", "upright"), ("c4_acc", "C4-avg"), ("c8_acc", "C8-avg"), ("random_rot_acc", "random rot"))
 
@@ -34,10 +36,13 @@ def _spread(values) -> str:
 
 
 def collate_table(runs) -> str:
-    """The markdown table of ``runs`` (result dicts), one row per experiment name in first-seen order."""
+    """The markdown table of ``runs`` (result dicts), one row per experiment name in first-seen order; runs
+    that did not finish (a ``--max-steps`` smoke run, an interrupted one) are rows of their own, marked
+    ``(unfinished)``, so they never mix into the averages of finished seeds."""
     groups = {}
     for run in runs:
-        groups.setdefault(run["name"], []).append(run)
+        name = run["name"] if run.get("finished", True) else f"{run['name']} (unfinished)"
+        groups.setdefault(name, []).append(run)
     header = ["experiment", "model", "group", "fields", "beta", "seeds", "params (M)"]
     header += [label for _, label in METRICS] + ["s / epoch"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
@@ -56,6 +61,4 @@ def write_collated(folder, out_name: str = "results.md") -> Path:
     runs = load_results(folder)
     if not runs:
         raise FileNotFoundError(f"no {RESULTS_NAME} found under {folder}")
-    path = Path(folder) / out_name
-    path.write_text(collate_table(runs))
-    return path
+    return write_text_atomic(Path(folder) / out_name, collate_table(runs))

@@ -52,7 +52,7 @@ def run_test(trackers, dataset="Builtin", dataset_root=None, allow_partial=False
     data = load_dataset(dataset, dataset_root, allow_partial=allow_partial)
     failure = None
     for spec, tracker_name in zip(specs, tracker_names):
-        vis_fn = _recorder(vis, Path(results_dir) / data.name / tracker_name / "videos")
+        vis_fn = _recorder(vis, results_dir, data.name, tracker_name)
         try:
             run_ope(spec, data, results_dir, overwrite=overwrite, num_workers=num_workers, progress=progress,
                     vis_fn=vis_fn)
@@ -67,13 +67,13 @@ def run_test(trackers, dataset="Builtin", dataset_root=None, allow_partial=False
     return report, markdown_table(report)
 
 
-def _recorder(vis, out_dir):
+def _recorder(vis, results_dir, dataset, tracker):
     if not vis:
         return None
     from ientrack.vis.display import display_available
-    from ientrack.vis.recorder import SequenceRecorder
+    from ientrack.vis.recorder import SequenceRecorder, videos_dir
 
-    return SequenceRecorder(str(out_dir), show=display_available())
+    return SequenceRecorder(str(videos_dir(results_dir, dataset, tracker)), show=display_available())
 
 
 def _run_got10k(names, dataset, dataset_root, results_dir, report_dir, overrides):

@@ -70,10 +70,11 @@ class Tracker:
         return boxes, times
 
 
-def check_init_box(box, image_shape, where: str = "") -> np.ndarray:
+def check_init_box(box, image_shape, where: str = "", min_size: float = 1.0) -> np.ndarray:
     """The initial box as floats, or a ``ValueError`` saying why no tracker can start from it: not 4
-    finite numbers, zero or negative size, or no overlap with the frame. A box partly outside the frame
-    is allowed (crops pad beyond the border)."""
+    finite numbers, zero or negative size, no overlap with the frame, or less than ``min_size`` pixels of
+    it inside the frame in width or height. A box partly outside the frame is allowed (crops pad beyond
+    the border)."""
     prefix = f"{where}: " if where else ""
     box = np.asarray(box, dtype=np.float64).reshape(-1)
     if box.size != 4 or not np.isfinite(box).all():
@@ -82,8 +83,12 @@ def check_init_box(box, image_shape, where: str = "") -> np.ndarray:
     if w <= 0 or h <= 0:
         raise ValueError(f"{prefix}the initial box has no area: {box.tolist()}")
     height, width = image_shape[:2]
-    if x + w <= 0 or y + h <= 0 or x >= width or y >= height:
+    inside_w, inside_h = min(x + w, width) - max(x, 0.0), min(y + h, height) - max(y, 0.0)
+    if inside_w <= 0 or inside_h <= 0:
         raise ValueError(f"{prefix}the initial box {box.tolist()} lies outside the {width}x{height} frame")
+    if inside_w < min_size or inside_h < min_size:
+        raise ValueError(f"{prefix}only {inside_w:g}x{inside_h:g} pixels of the initial box {box.tolist()} lie inside "
+                         f"the {width}x{height} frame, at least {min_size:g}x{min_size:g} are needed")
     return box
 
 

@@ -4,10 +4,18 @@ MIL ships with every OpenCV wheel; KCF and CSRT live in the contrib wheel. Frame
 converted to BGR here, at the edge. OpenCV reports no confidence: the score is 1 while it tracks and 0
 once its update fails, after which the last box is kept.
 """
+import ctypes
+import sys
+
 import cv2
 import numpy as np
 
-from ientrack.trackers.base import Tracker, TrackResult
+from ientrack.trackers.base import Tracker, TrackResult, check_init_box
+
+# MIL draws its Haar features from the C library's rand() and its samples from OpenCV's RNG
+C_LIBRARY = ctypes.cdll.ucrtbase if sys.platform == "win32" else ctypes.CDLL(None)
+RNG_SEED = 0  # as in a fresh process: a sequence gives what it gives when run first
+MIN_SIZE = 5  # pixels of the initial box inside the frame, per side: on less, MIL can loop forever
 
 CONTRIB_ONLY = {"kcf", "csrt"}
 CONTRIB_HINT = (
@@ -48,7 +56,10 @@ def available_algorithms():
 class OpenCVTracker(Tracker):
     """An OpenCV tracker (``algorithm``: mil, kcf or csrt); boxes are ``(x, y, w, h)`` pixels.
 
-    ``device`` is accepted so that every tracker takes the same command line; OpenCV runs on the CPU.
+    ``init`` reseeds OpenCV's RNG (``cv2.setRNGSeed``) and the C library's ``rand()`` to ``RNG_SEED``, so
+    a sequence gives the same boxes whatever ran before it in the process (MIL's features and samples are
+    random). ``device`` is accepted so that every tracker takes the same command line; OpenCV runs on the
+    CPU.
     """
 
     def __init__(self, name: str = None, algorithm: str = "mil", device: str = "cpu"):
@@ -58,8 +69,11 @@ class OpenCVTracker(Tracker):
         self._tracker = None
 
     def init(self, image: np.ndarray, box) -> None:
-        """OpenCV's trackers fail on a box that leaves the frame: they start from its part inside."""
-        self.box = np.asarray(box, dtype=np.float64).copy()
+        """OpenCV's trackers fail on a box that leaves the frame: they start from its part inside, which
+        must be at least ``MIN_SIZE`` pixels wide and high (a ``ValueError`` names the box otherwise)."""
+        self.box = check_init_box(box, image.shape, self.name, MIN_SIZE).copy()
+        cv2.setRNGSeed(RNG_SEED)
+        C_LIBRARY.srand(RNG_SEED)
         self._tracker = self._factory()
         self._tracker.init(cv2.cvtColor(image, cv2.COLOR_RGB2BGR), _int_rect(_inside(self.box, image.shape)))
 
@@ -73,13 +87,11 @@ class OpenCVTracker(Tracker):
 
 
 def _inside(box, shape):
-    """The part of ``box`` inside a frame of ``shape`` (at least 1 x 1 pixel)."""
+    """The part of ``box`` inside a frame of ``shape``."""
     x, y, w, h = box
-    x0, y0 = min(max(x, 0.0), shape[1] - 1.0), min(max(y, 0.0), shape[0] - 1.0)
-    x1, y1 = min(max(x + w, x0 + 1), float(shape[1])), min(max(y + h, y0 + 1), float(shape[0]))
-    return np.array([x0, y0, x1 - x0, y1 - y0])
+    x0, y0 = max(x, 0.0), max(y, 0.0)
+    return np.array([x0, y0, min(x + w, shape[1]) - x0, min(y + h, shape[0]) - y0])
 
 
 def _int_rect(box):
-    x, y, w, h = box
-    return int(round(x)), int(round(y)), max(1, int(round(w))), max(1, int(round(h)))
+    return tuple(int(round(v)) for v in box)

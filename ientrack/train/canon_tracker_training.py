@@ -57,12 +57,13 @@ def upright_images(datasets=(), image_folders=(), data_root=None, frames_per_seq
 
 def retrain_canonicalizer(config: dict, images: list, out_dir, steps: Optional[int] = None,
                           export: Optional[str] = None, resume: bool = True, seed: int = 0,
-                          progress: bool = True, device: str = "auto") -> Path:
+                          progress: bool = True, device: str = "auto", save_every: Optional[int] = None) -> Path:
     """Train the canonicalizer of a ``siamfc_canonicalized`` tracker ``config`` (from
     :func:`ientrack.trackers.registry.load_config`) on ``images``; returns the exported file.
 
     Architecture and default steps come from the checkpoint ``config['canonicalizer_weights']`` names;
-    the resumable state is ``out_dir/canonicalizer_last.pt``.
+    the resumable state is ``out_dir/canonicalizer_last.pt``, written every ``save_every`` steps (default:
+    :class:`CanonTrainConfig`'s).
     """
     current = config.get("canonicalizer_weights")
     if not current or not Path(current).is_file():
@@ -71,7 +72,8 @@ def retrain_canonicalizer(config: dict, images: list, out_dir, steps: Optional[i
     _, meta = load_checkpoint(current)
     settings = meta["canonicalizer"]
     train_config = CanonTrainConfig(canonicalizer=settings, steps=steps or int(meta.get("steps", 600)),
-                                    seed=seed, **loss_weights(settings))
+                                    seed=seed, checkpoint_every=save_every or CanonTrainConfig.checkpoint_every,
+                                    **loss_weights(settings))
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     trained_on = {"trained_on": f"{len(images)} upright images (tools/train.py)"}

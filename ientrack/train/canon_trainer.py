@@ -28,6 +28,7 @@ from ientrack.data.pairs import find_images
 from ientrack.equivariance.canon_loss import CanonLoss
 from ientrack.equivariance.canonicalize import (Canonicalizer, EquivariantCanonicalizer, PosePredictor,
                                                 build_canonicalizer, training_state)
+from ientrack.train.interrupt import save_on_interrupt
 
 def read_image_folder(folder, select: str = "all") -> tuple[list[np.ndarray], list[str]]:
     """RGB uint8 images under ``folder`` (:func:`ientrack.data.pairs.find_images`: sorted by path) and
@@ -175,7 +176,8 @@ def train_canonicalizer(images, config: CanonTrainConfig, checkpoint=None, resum
     """Train on upright RGB uint8 ``images`` on ``device`` (``auto``, ``cpu``, ``cuda``); returns the model
     (eval mode) and the per-step total loss. The feature bank of a frozen trunk lives on the device.
 
-    ``checkpoint``: path written every ``config.checkpoint_every`` steps and at the end; with ``resume``
+    ``checkpoint``: path written every ``config.checkpoint_every`` steps, at the end and on Ctrl-C (then a
+    :class:`~ientrack.train.interrupt.TrainingInterrupted` is raised); with ``resume``
     an existing file there is continued from its step (its settings must match ``config.canonicalizer``).
     """
     torch.manual_seed(config.seed)
@@ -200,16 +202,23 @@ def train_canonicalizer(images, config: CanonTrainConfig, checkpoint=None, resum
     bank = feature_bank(model.eval(), images, config.bank_views, rng, progress) if frozen else None
     losses = []
     model.train()
-    bar = tqdm(range(start, config.steps), desc="canonicalizer", disable=not progress, initial=start,
-               total=config.steps)
-    for step in bar:
-        terms = batch_terms(model, loss_fn, images, rng.integers(len(images), size=config.batch), bank, rng)
-        optimizer.zero_grad()
-        terms["total"].backward()
-        optimizer.step()
-        losses.append(terms["total"].item())
-        bar.set_postfix({k: f"{v.item():.3f}" for k, v in terms.items()})
-        done = step + 1
-        if checkpoint and (done % config.checkpoint_every == 0 or done == config.steps):
-            save_training_checkpoint(checkpoint, model, optimizer, done, config, extra_meta)
+    done = start
+
+    def save() -> int:
+        save_training_checkpoint(checkpoint, model, optimizer, done, config, extra_meta)
+        return done
+
+    with save_on_interrupt(save if checkpoint else None), tqdm(
+            desc="canonicalizer", disable=not progress, initial=start, total=config.steps) as bar:
+        for step in range(start, config.steps):
+            terms = batch_terms(model, loss_fn, images, rng.integers(len(images), size=config.batch), bank, rng)
+            optimizer.zero_grad()
+            terms["total"].backward()
+            optimizer.step()
+            losses.append(terms["total"].item())
+            bar.set_postfix({k: f"{v.item():.3f}" for k, v in terms.items()}, refresh=False)
+            bar.update()
+            done = step + 1
+            if checkpoint and (done % config.checkpoint_every == 0 or done == config.steps):
+                save()
     return model.eval(), losses

@@ -4,8 +4,9 @@ Each step: rotate every image of the batch by a uniform random angle (on the dev
 step, so a resumed run sees the same data), then either :func:`ientrack.equivariance.ien_step` (the
 model has ``ien_specs``: task loss on ``cat([x, g x])`` + ``beta`` x the IEN loss) or plain cross
 entropy. Adam + one-cycle cosine schedule, mixed precision on CUDA. ``out_dir/last.pt`` (model,
-optimiser, schedule, scaler, RNG, progress) is written atomically every ``save_every`` steps and at each
-epoch end; ``resume=True`` continues from it. At the end rank 0 measures the rotated accuracies
+optimiser, schedule, scaler, RNG, progress) is written atomically every ``save_every`` steps, at each
+epoch end and on Ctrl-C (:mod:`ientrack.train.interrupt`); a new run continues from it unless
+``resume=False``. At the end rank 0 measures the rotated accuracies
 (:mod:`ientrack.eval.cls_metrics`; a steerable model is first exported to plain torch) and writes
 ``model.pt`` and ``results.json``.
 """
@@ -19,7 +20,6 @@ import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel
-from tqdm import tqdm
 
 from ientrack.checkpoint import save_checkpoint
 from ientrack.data.cls_datasets import build_cls_dataset
@@ -31,7 +31,9 @@ from ientrack.eval.cls_metrics import rotated_accuracy
 from ientrack.models.cls_fields import count_parameters
 from ientrack.models.cls_models import build_cls_model
 from ientrack.train.cls_config import ClsConfig
-from ientrack.train.distributed import barrier, cleanup, epoch_loader, init_distributed, print0, unwrap
+from ientrack.train.distributed import (barrier, cleanup, epoch_bar, epoch_loader, init_distributed, print0,
+                                        steps_per_epoch, unwrap)
+from ientrack.train.interrupt import save_on_interrupt
 from ientrack.train.schedules import OneCycle, one_cycle
 from ientrack.precision import amp_dtype, autocast
 from ientrack.train.tracker_trainer import load_training_state, save_training_state
@@ -89,7 +91,7 @@ def _step_generator(config: ClsConfig, step: int, rank: int) -> torch.Generator:
     return torch.Generator().manual_seed((config.seed * 1_000_003 + step) * 101 + rank)
 
 
-def train_classifier(config: ClsConfig, out_dir, device: str = "auto", resume: bool = False,
+def train_classifier(config: ClsConfig, out_dir, device: str = "auto", resume: bool = True,
                      max_steps: Optional[int] = None, amp: Optional[bool] = None, progress: bool = True,
                      export_backbone_to=None) -> Optional[dict]:
     """Train and evaluate ``config``; returns the results (``results.json``) on rank 0, ``None`` elsewhere.
@@ -121,12 +123,10 @@ def _train(config, out_dir, ctx, resume, max_steps, amp, progress, export_to):
     specs = tapped_specs(unwrap(model), config.ien_layers)
     ien = IENLoss(unwrap(model), specs, group_from_name(config.group), config.beta) if specs else None
     amp = amp_dtype(ctx.device, amp)
-    steps_per_epoch = len(train_set) // ctx.world_size // config.batch_size
-    if steps_per_epoch == 0:
-        raise ValueError(f"{len(train_set)} training images make no batch of {config.batch_size} "
-                         f"on each of {ctx.world_size} process(es)")
+    epoch_steps = steps_per_epoch(len(train_set), config.batch_size, ctx, "training images",
+                                  "more images (a larger --train-limit)")
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    scheduler = one_cycle(optimizer, config.epochs * steps_per_epoch,
+    scheduler = one_cycle(optimizer, config.epochs * epoch_steps,
                           OneCycle(config.lr, config.pct_start, config.div_factor, config.final_div_factor))
     scaler = torch.amp.GradScaler(ctx.device.type, enabled=amp == torch.float16)
     last = out_dir / LAST
@@ -135,46 +135,48 @@ def _train(config, out_dir, ctx, resume, max_steps, amp, progress, export_to):
         state = load_training_state(last, model, optimizer, scheduler, scaler)
         print0(f"resuming from {last}: epoch {state['epoch']}, step {state['step']}")
     elif last.is_file():
-        print0(f"{last} exists but resume is off: training from scratch and overwriting it (--resume continues)")
+        print0(f"{last} exists but resume is off: training from scratch and overwriting it")
     model.train()
 
-    def save():
+    def save() -> int:
         if ctx.is_main:
             save_training_state(last, model, optimizer, scheduler, scaler, state)
+        return state["step"]
 
-    while state["epoch"] < config.epochs and not _done(state, max_steps):
-        loader = epoch_loader(train_set, config.batch_size, config.workers, config.seed, state["epoch"],
-                              state["epoch_step"], ctx)
-        bar = tqdm(loader, total=steps_per_epoch, initial=state["epoch_step"], dynamic_ncols=True,
-                   disable=not (progress and ctx.is_main), desc=f"epoch {state['epoch'] + 1}/{config.epochs}")
-        tick = time.perf_counter()
-        for x, y in bar:
-            x, y = x.to(ctx.device, non_blocking=True), y.to(ctx.device, non_blocking=True)
-            if config.train_rotation:
-                x = random_rotate(x, _step_generator(config, state["step"], ctx.rank), config.rotation_padding)
-            if ien is not None:
-                ien.beta = ramped_beta(config, state["step"], config.epochs * steps_per_epoch)
-            loss, equiv = train_step(model, ien, optimizer, scaler, x, y, amp)
-            scheduler.step()
-            now = time.perf_counter()
-            state.update(step=state["step"] + 1, epoch_step=state["epoch_step"] + 1, loss=loss, equiv=equiv,
-                         train_seconds=state["train_seconds"] + now - tick)
-            tick = now
-            bar.set_postfix(loss=f"{loss:.4f}", equiv=f"{equiv:.4f}", lr=f"{scheduler.get_last_lr()[0]:.2e}")
-            if _done(state, max_steps):
-                break
-            if state["step"] % config.save_every == 0:
-                save()
-        bar.close()
-        if state["epoch_step"] >= steps_per_epoch:
-            state.update(epoch=state["epoch"] + 1, epoch_step=0)
-        save()
+    with save_on_interrupt(save):
+        while state["epoch"] < config.epochs and not _done(state, max_steps):
+            loader = epoch_loader(train_set, config.batch_size, config.workers, config.seed, state["epoch"],
+                                  state["epoch_step"], ctx)
+            with epoch_bar(state, epoch_steps, config.epochs, max_steps, progress and ctx.is_main) as bar:
+                tick = time.perf_counter()
+                for x, y in loader:
+                    x, y = x.to(ctx.device, non_blocking=True), y.to(ctx.device, non_blocking=True)
+                    if config.train_rotation:
+                        x = random_rotate(x, _step_generator(config, state["step"], ctx.rank), config.rotation_padding)
+                    if ien is not None:
+                        ien.beta = ramped_beta(config, state["step"], config.epochs * epoch_steps)
+                    loss, equiv = train_step(model, ien, optimizer, scaler, x, y, amp)
+                    scheduler.step()
+                    now = time.perf_counter()
+                    state.update(step=state["step"] + 1, epoch_step=state["epoch_step"] + 1, loss=loss, equiv=equiv,
+                                 train_seconds=state["train_seconds"] + now - tick)
+                    tick = now
+                    bar.set_postfix(loss=f"{loss:.4f}", equiv=f"{equiv:.4f}", lr=f"{scheduler.get_last_lr()[0]:.2e}",
+                                    refresh=False)
+                    bar.update()
+                    if _done(state, max_steps):
+                        break
+                    if state["step"] % config.save_every == 0:
+                        save()
+            if state["epoch_step"] >= epoch_steps:
+                state.update(epoch=state["epoch"] + 1, epoch_step=0)
+            save()
     if ien is not None:
         ien.remove()
     barrier()
     if not ctx.is_main:
         return None
-    return _finish(config, net, test_set, out_dir, ctx, amp, progress, state, steps_per_epoch, export_to)
+    return _finish(config, net, test_set, out_dir, ctx, amp, progress, state, epoch_steps, export_to)
 
 
 def train_step(model, ien, optimizer, scaler, x, y, amp: Optional[torch.dtype] = None):
@@ -192,7 +194,7 @@ def train_step(model, ien, optimizer, scaler, x, y, amp: Optional[torch.dtype] =
     return float(total.detach()), float(equiv.detach())
 
 
-def _finish(config, net, test_set, out_dir, ctx, amp, progress, state, steps_per_epoch, export_to) -> dict:
+def _finish(config, net, test_set, out_dir, ctx, amp, progress, state, epoch_steps, export_to) -> dict:
     meta = {"name": config.name, "model": config.model, "steps": state["step"], "epochs": state["epoch"]}
     save_checkpoint(out_dir / WEIGHTS, net.state_dict(), meta)
     eval_net = net
@@ -210,10 +212,10 @@ def _finish(config, net, test_set, out_dir, ctx, amp, progress, state, steps_per
         "channels": list(getattr(net, "channels", [])),
         "upright_acc": metrics["upright"], "c4_acc": metrics["c4"], "c8_acc": metrics["c8"],
         "random_rot_acc": metrics["random"], "per_angle_acc": {str(a): v for a, v in metrics["per_angle"].items()},
-        "test_images": metrics["count"], "train_images": steps_per_epoch * config.batch_size * ctx.world_size,
+        "test_images": metrics["count"], "train_images": epoch_steps * config.batch_size * ctx.world_size,
         "steps": state["step"], "epochs_done": state["epoch"], "finished": state["epoch"] >= config.epochs,
         "train_seconds": state["train_seconds"],
-        "seconds_per_epoch": state["train_seconds"] / steps * steps_per_epoch,
+        "seconds_per_epoch": state["train_seconds"] / steps * epoch_steps,
         "final_loss": state["loss"], "final_equiv_loss": state["equiv"], "world_size": ctx.world_size,
         "device": str(ctx.device), "precision": str(amp or torch.float32).removeprefix("torch."),
         "config": config.to_dict(),

@@ -1,4 +1,4 @@
-"""Distributed data parallel helpers shared by tracker and classification training.
+"""Distributed data parallel and training-loop helpers shared by tracker and classification training.
 
 A job started by ``torchrun`` (one or many machines) finds ``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``,
 ``MASTER_ADDR`` and ``MASTER_PORT`` in its environment; a plain ``python`` run finds none and is a world
@@ -6,10 +6,12 @@ of one. The backend is NCCL on CUDA and gloo on CPU.
 """
 import os
 from dataclasses import dataclass
+from typing import Optional
 
 import torch
 import torch.distributed as dist
 from torch.utils.data import DataLoader, DistributedSampler
+from tqdm import tqdm
 
 from ientrack.device import resolve_device
 
@@ -89,6 +91,33 @@ def cleanup() -> None:
     """Leave the process group, if one was joined."""
     if dist.is_initialized():
         dist.destroy_process_group()
+
+
+def available_cpus() -> int:
+    """CPUs this process may run on (its affinity where the OS reports one, e.g. under a job scheduler)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def steps_per_epoch(count: int, batch_size: int, ctx, what: str, more: str) -> int:
+    """Full batches per epoch and process for ``count`` training items; an error saying what to do
+    (``more``: how to get more ``what``) when there is none."""
+    steps = count // ctx.world_size // batch_size
+    if steps == 0:
+        fits = count // ctx.world_size
+        smaller = f"a --batch-size of at most {fits}" if fits else "fewer processes"
+        raise ValueError(f"{count} {what} make no batch of {batch_size} on each of {ctx.world_size} process(es): "
+                         f"use {smaller}, or {more}")
+    return steps
+
+
+def epoch_bar(state: dict, steps_per_epoch: int, epochs: int, max_steps: Optional[int], show: bool) -> tqdm:
+    """The progress bar of the epoch ``state`` (``epoch``, ``epoch_step``, ``step``) is in, advanced by
+    ``update()`` after each step: its total is the epoch's steps, or those left before ``max_steps``."""
+    total = steps_per_epoch
+    if max_steps is not None:
+        total = min(total, state["epoch_step"] + max(max_steps - state["step"], 0))
+    return tqdm(total=total, initial=state["epoch_step"], desc=f"epoch {state['epoch'] + 1}/{epochs}",
+                disable=not show, dynamic_ncols=True)
 
 
 def epoch_loader(dataset, batch_size: int, workers: int, seed: int, epoch: int, skip_batches: int, ctx,

@@ -2,14 +2,15 @@
 
 SGD (momentum 0.9, weight decay 5e-4) with the learning rate log-spaced from 1e-2 to 1e-5 over the
 epochs, the balanced logistic loss, mixed precision on CUDA. ``out_dir/last.pt`` (model, optimizer,
-scheduler, grad scaler, epoch, step, RNG) is written atomically every ``save_every`` steps and at each
-epoch end, and a new run resumes from it. At the end the network's weights (``backbone.*``, float16 by
-default) are exported to the file the tracker config's ``weights`` names.
+scheduler, grad scaler, epoch, step, RNG) is written atomically every ``save_every`` steps, at each
+epoch end and on Ctrl-C (:mod:`ientrack.train.interrupt`), and a new run resumes from it. At the end the
+network's weights (``backbone.*``, float16 by default) are exported to the file the tracker config's
+``weights`` names.
 """
 import dataclasses
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
@@ -17,16 +18,16 @@ import cv2
 import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
-from tqdm import tqdm
 
 from ientrack.checkpoint import load_checkpoint, save_checkpoint
 from ientrack.data.pairs import TrainingPairs
 from ientrack.models.heads import XCorrHead
 from ientrack.models.registry import build_backbone
 from ientrack.models.siamese import SiameseNet
-from ientrack.train.distributed import (all_reduce_mean, barrier, cleanup, epoch_loader, init_distributed, print0,
-                                        unwrap)
+from ientrack.train.distributed import (all_reduce_mean, available_cpus, barrier, cleanup, epoch_loader,
+                                        epoch_bar, init_distributed, print0, steps_per_epoch, unwrap)
 from ientrack.train.ien_tracker_loss import build_ien, ien_train_step
+from ientrack.train.interrupt import save_on_interrupt
 from ientrack.train.siamese_loss import BalancedLoss
 from ientrack.precision import amp_dtype, autocast
 
@@ -48,7 +49,7 @@ class TrainSettings:
     rotate: bool = False  # turn both crops by a random angle (ientrack.data.pairs.TrainingPairs)
     relative_angle: float = 180.0  # and the search crop by up to this many degrees more
     save_every: int = 500
-    workers: int = 4
+    workers: int = field(default_factory=lambda: min(4, available_cpus()))  # loader processes
     seed: int = 0
     export_half: bool = True
     backbone: Optional[str] = None  # the backbone's training form where it differs (re_siamfc: e2cnn)
@@ -243,37 +244,36 @@ def _train(config, dataset, out_dir, settings, ctx, resume, amp, stop, export, p
     model = net
     if ctx.distributed:  # wraps after loading: DDP starts every replica from rank 0's weights
         model = DistributedDataParallel(net, device_ids=[ctx.device.index] if ctx.device.type == "cuda" else None)
-    steps_per_epoch = len(dataset) // ctx.world_size // settings.batch_size
-    if steps_per_epoch == 0:
-        raise ValueError(f"{len(dataset)} training pairs make no batch of {settings.batch_size} "
-                         f"on each of {ctx.world_size} process(es)")
+    epoch_steps = steps_per_epoch(len(dataset), settings.batch_size, ctx, "training pairs",
+                                  "more data (sequences, images, a larger --repeat)")
     loss = math.nan
 
-    def save():
+    def save() -> int:
         if ctx.is_main:
             save_training_state(last, model, optimizer, scheduler, scaler, state)
+        return state["step"]
 
-    while state["epoch"] < settings.epochs and not stop.reached(state, ctx):
-        loader = _epoch_loader(dataset, settings, ctx, state["epoch"], state["epoch_step"])
-        bar = tqdm(loader, total=steps_per_epoch, initial=state["epoch_step"], disable=not (progress and ctx.is_main),
-                   desc=f"epoch {state['epoch'] + 1}/{settings.epochs}", dynamic_ncols=True)
-        for z, x, *_ in bar:
-            z = z.to(ctx.device, non_blocking=True)
-            x = x.to(ctx.device, non_blocking=True)
-            loss = (train_step(model, loss_fn, optimizer, scaler, z, x, amp) if ien is None else
-                    ien_train_step(model, ien, loss_fn, optimizer, scaler, z, x, amp)).item()
-            state["step"] += 1
-            state["epoch_step"] += 1
-            bar.set_postfix(loss=f"{loss:.4f}", lr=f"{scheduler.get_last_lr()[0]:.2e}")
-            if stop.reached(state, ctx):
-                break
-            if state["step"] % settings.save_every == 0:
-                save()
-        bar.close()
-        if state["epoch_step"] >= steps_per_epoch:
-            scheduler.step()
-            state.update(epoch=state["epoch"] + 1, epoch_step=0)
-        save()
+    with save_on_interrupt(save):
+        while state["epoch"] < settings.epochs and not stop.reached(state, ctx):
+            loader = _epoch_loader(dataset, settings, ctx, state["epoch"], state["epoch_step"])
+            with epoch_bar(state, epoch_steps, settings.epochs, stop.max_steps, progress and ctx.is_main) as bar:
+                for z, x, *_ in loader:
+                    z = z.to(ctx.device, non_blocking=True)
+                    x = x.to(ctx.device, non_blocking=True)
+                    loss = (train_step(model, loss_fn, optimizer, scaler, z, x, amp) if ien is None else
+                            ien_train_step(model, ien, loss_fn, optimizer, scaler, z, x, amp)).item()
+                    state["step"] += 1
+                    state["epoch_step"] += 1
+                    bar.set_postfix(loss=f"{loss:.4f}", lr=f"{scheduler.get_last_lr()[0]:.2e}", refresh=False)
+                    bar.update()
+                    if stop.reached(state, ctx):
+                        break
+                    if state["step"] % settings.save_every == 0:
+                        save()
+            if state["epoch_step"] >= epoch_steps:
+                scheduler.step()
+                state.update(epoch=state["epoch"] + 1, epoch_step=0)
+            save()
     barrier()
     path = None
     if ctx.is_main:

@@ -1,8 +1,10 @@
 """Track one target through a video, camera or folder of frames, drawing every result."""
+import sys
 import time
 
 import cv2
 
+from ientrack.trackers.base import check_init_box
 from ientrack.trackers.registry import build_tracker
 from ientrack.vis.display import VideoSink, Window, display_available
 from ientrack.vis.draw import draw_frame
@@ -22,10 +24,13 @@ def run_demo(tracker_name: str, source: str, box=None, output: str = None, show:
              max_frames: int = None, **tracker_overrides):
     """Run ``tracker_name`` over ``source`` from ``box`` (x, y, w, h; chosen with the mouse when omitted
     and a display exists). Writes a video to ``output`` when given; shows a live window when a display
-    exists (``show=None``) or when ``show=True``. Returns the list of :class:`TrackResult`."""
+    exists (``show=None``) or when ``show=True``; warns on stderr when it will do neither. Returns the list
+    of :class:`TrackResult`. An initial box not in the first frame is a ``ValueError``."""
     show = display_available() if show is None else show
     if box is None and not show:
         raise ValueError("no display to choose the box with the mouse: pass the initial box as x,y,w,h")
+    if not show and not output:
+        print("warning: no display (or --no-window) and no --output: nothing will be shown or saved", file=sys.stderr)
     tracker = build_tracker(tracker_name, **tracker_overrides)
     sink = VideoSink(output) if output else None
     window = Window() if show else None
@@ -37,7 +42,7 @@ def run_demo(tracker_name: str, source: str, box=None, output: str = None, show:
             start = time.perf_counter()
             if index == 0:
                 box = box if box is not None else select_box(frame)
-                tracker.init(frame, box)
+                tracker.init(frame, check_init_box(box, frame.shape))
                 result = None
             else:
                 result = tracker.update(frame)

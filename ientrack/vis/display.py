@@ -16,7 +16,8 @@ def display_available() -> bool:
 
 
 class VideoSink:
-    """Writes RGB frames to an MP4 (mp4v) or, where that codec is missing, an MJPG AVI file.
+    """Writes RGB frames to ``path`` (mp4v; ``.mp4`` added where it has no extension) or, where OpenCV
+    cannot, to the same name with ``.avi`` (MJPG); ``path`` is the file written once the first frame is in.
 
     The file is written under a temporary name and renamed on ``close`` so that an interrupted run
     never leaves a truncated video that looks finished.
@@ -31,17 +32,17 @@ class VideoSink:
     def _open(self, shape):
         os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
         h, w = shape[:2]
-        for codec, ext in (("mp4v", ".mp4"), ("MJPG", ".avi")):
-            base = os.path.splitext(self.path)[0]
-            self.path = base + ext
-            self.tmp_path = base + ".part" + ext
-            writer = cv2.VideoWriter(self.tmp_path, cv2.VideoWriter_fourcc(*codec), self.fps, (w, h))
+        base, ext = os.path.splitext(self.path)
+        tried = []
+        for codec, suffix in (("mp4v", ext or ".mp4"), ("MJPG", ".avi")):
+            path, tmp_path = base + suffix, base + ".part" + suffix
+            writer = cv2.VideoWriter(tmp_path, cv2.VideoWriter_fourcc(*codec), self.fps, (w, h))
             if writer.isOpened():
-                self.writer = writer
-                self.size = (w, h)
+                self.writer, self.size, self.path, self.tmp_path = writer, (w, h), path, tmp_path
                 return
             writer.release()
-        raise RuntimeError(f"OpenCV cannot write a video at {self.path} (neither mp4v nor MJPG)")
+            tried.append(f"{path} ({codec})")
+        raise RuntimeError(f"OpenCV cannot write the video {self.path}: tried {' and '.join(tried)}")
 
     def write(self, rgb: np.ndarray) -> None:
         if self.writer is None:
