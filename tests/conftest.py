@@ -17,3 +17,16 @@ def shared_path(*parts) -> Path:
 @pytest.fixture
 def shared_data():
     return shared_path()
+
+
+def ctrl_c_at_call(monkeypatch, owner, name: str, call: int):
+    """Make ``owner.name`` raise KeyboardInterrupt on its ``call``-th call, as a Ctrl-C at that point would."""
+    real, calls = getattr(owner, name), []
+
+    def interrupted(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == call:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, interrupted)

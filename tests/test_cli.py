@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import shared_path
+from conftest import ctrl_c_at_call, shared_path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
@@ -116,22 +116,14 @@ def test_harness_got10k_runs_the_toolkit_offline_with_our_numbers(tmp_path, caps
 def test_ctrl_c_keeps_finished_sequences_and_a_rerun_goes_on(small_benchmark, monkeypatch, capsys):
     from ientrack.trackers.opencv import OpenCVTracker
     tmp_path, json_path = small_benchmark
-    update, calls = OpenCVTracker.update, []
-
-    def interrupted_in_the_second_sequence(self, image):
-        calls.append(1)
-        if len(calls) == N_FRAMES + 3:
-            raise KeyboardInterrupt
-        return update(self, image)
-
-    monkeypatch.setattr(OpenCVTracker, "update", interrupted_in_the_second_sequence)
+    ctrl_c_at_call(monkeypatch, OpenCVTracker, "update", N_FRAMES + 3)  # in the second sequence
     with pytest.raises(SystemExit) as stop:
         run_test_cli(tmp_path, json_path)
     assert stop.value.code == 130
     assert "interrupted; finished sequences are kept; rerun the same command" in capsys.readouterr().err
     done = sorted(p.name for p in (tmp_path / "results" / "Small" / "opencv_mil").glob("*.txt"))
     assert done == ["Couple.txt"]  # the first sequence, whole; nothing of the interrupted one
-    monkeypatch.setattr(OpenCVTracker, "update", update)
+    monkeypatch.undo()
     run_test_cli(tmp_path, json_path)
     assert "| opencv_mil |" in capsys.readouterr().out
 

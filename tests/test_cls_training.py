@@ -10,7 +10,7 @@ import torch
 import torch.nn as nn
 from torch.utils.data import TensorDataset
 
-from conftest import shared_path
+from conftest import ctrl_c_at_call, shared_path
 from ientrack.checkpoint import load_checkpoint
 from ientrack.eval.cls_metrics import C8_ANGLES, rotated_accuracy
 from ientrack.eval.cls_report import collate_table
@@ -227,15 +227,7 @@ def test_ctrl_c_saves_the_step_and_a_rerun_resumes_by_default(tmp_path, monkeypa
     uninterrupted run does."""
     config = _tiny_config()
     train_classifier(config, tmp_path / "whole", device="cpu", progress=False)
-    real_step, steps = cls_trainer.train_step, []
-
-    def ctrl_c_at_step_5(*args, **kwargs):
-        steps.append(1)
-        if len(steps) == 5:
-            raise KeyboardInterrupt
-        return real_step(*args, **kwargs)
-
-    monkeypatch.setattr(cls_trainer, "train_step", ctrl_c_at_step_5)
+    ctrl_c_at_call(monkeypatch, cls_trainer, "train_step", 5)
     with pytest.raises(TrainingInterrupted) as stopped:
         train_classifier(config, tmp_path / "cut", device="cpu", progress=False)
     assert stopped.value.step == 4 and not (tmp_path / "cut" / "results.json").exists()

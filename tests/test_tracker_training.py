@@ -11,7 +11,7 @@ import torch
 
 from ientrack.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from ientrack.data.pairs import StillImagePairSource, TrainingPairs
-from conftest import shared_path
+from conftest import ctrl_c_at_call, shared_path
 from ientrack.precision import amp_dtype
 from ientrack.train import tracker_trainer
 from ientrack.train.interrupt import TrainingInterrupted
@@ -273,15 +273,7 @@ def write_photos(folder, count=2):
 
 
 def test_ctrl_c_in_the_command_line_saves_last_pt_and_exits_130(tmp_path, capsys, monkeypatch):
-    real_step, steps = tracker_trainer.train_step, []
-
-    def ctrl_c_at_the_second_step(*args, **kwargs):
-        steps.append(1)
-        if len(steps) == 2:
-            raise KeyboardInterrupt
-        return real_step(*args, **kwargs)
-
-    monkeypatch.setattr(tracker_trainer, "train_step", ctrl_c_at_the_second_step)
+    ctrl_c_at_call(monkeypatch, tracker_trainer, "train_step", 2)
     args = ["--tracker", "siamfc", "--image-folder", str(write_photos(tmp_path / "photos")), "--batch-size", "1",
             "--max-steps", "5", "--workers", "0", "--device", "cpu", "--out", str(tmp_path / "run")]
     with pytest.raises(SystemExit) as stopped:

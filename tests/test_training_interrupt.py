@@ -8,6 +8,7 @@ import cv2
 import pytest
 import skimage.data
 
+from conftest import ctrl_c_at_call
 from ientrack.checkpoint import load_checkpoint
 from ientrack.train import canon_trainer
 from ientrack.train.canon_trainer import CanonTrainConfig, train_canonicalizer
@@ -19,16 +20,8 @@ SMALL = {"trunk": "small", "group": "C4", "size": 16, "search": True}
 
 
 def ctrl_c_at_step(monkeypatch, step: int):
-    """Make the canonicalizer's ``step``-th batch raise KeyboardInterrupt, as Ctrl-C would."""
-    real, calls = canon_trainer.batch_terms, []
-
-    def batch_terms(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == step:
-            raise KeyboardInterrupt
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(canon_trainer, "batch_terms", batch_terms)
+    """Ctrl-C as the canonicalizer's ``step``-th batch is drawn."""
+    ctrl_c_at_call(monkeypatch, canon_trainer, "batch_terms", step)
 
 
 def test_ctrl_c_saves_the_canonicalizers_step_and_a_rerun_continues(tmp_path, monkeypatch):

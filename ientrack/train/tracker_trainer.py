@@ -23,7 +23,7 @@ from ientrack.checkpoint import load_checkpoint, save_checkpoint
 from ientrack.data.pairs import TrainingPairs
 from ientrack.models.heads import XCorrHead
 from ientrack.models.registry import build_backbone
-from ientrack.models.siamese import SiameseNet
+from ientrack.models.siamese import SiameseNet, backbone_state
 from ientrack.train.distributed import (all_reduce_mean, available_cpus, barrier, cleanup, epoch_loader,
                                         epoch_bar, init_distributed, print0, steps_per_epoch, unwrap)
 from ientrack.train.ien_tracker_loss import build_ien, ien_train_step
@@ -92,9 +92,7 @@ def response_size(net: SiameseNet, exemplar_size: int, instance_size: int) -> in
 def load_pretrained_backbone(net: SiameseNet, path) -> None:
     """Initialise ``net.backbone`` from a checkpoint of a backbone (keys as the backbone's, or under
     ``backbone.``, e.g. exported by classification training); extra keys (a classifier) are ignored."""
-    state, _ = load_checkpoint(path)
-    if any(k.startswith("backbone.") for k in state):
-        state = {k[len("backbone."):]: v for k, v in state.items() if k.startswith("backbone.")}
+    state = backbone_state(load_checkpoint(path)[0])
     own = net.backbone.state_dict()
     usable = {k: v for k, v in state.items() if k in own and v.shape == own[k].shape}
     missing = sorted(set(own) - set(usable))
