@@ -6,6 +6,7 @@ once its update fails, after which the last box is kept.
 """
 import ctypes
 import sys
+from contextlib import contextmanager
 
 import cv2
 import numpy as np
@@ -56,9 +57,10 @@ def available_algorithms():
 class OpenCVTracker(Tracker):
     """An OpenCV tracker (``algorithm``: mil, kcf or csrt); boxes are ``(x, y, w, h)`` pixels.
 
-    ``init`` reseeds OpenCV's RNG (``cv2.setRNGSeed``) and the C library's ``rand()`` to ``RNG_SEED``, so
-    a sequence gives the same boxes whatever ran before it in the process (MIL's features and samples are
-    random). ``device`` is accepted so that every tracker takes the same command line; OpenCV runs on the
+    MIL's features and samples are random: ``init`` reseeds OpenCV's RNG (``cv2.setRNGSeed``) and the C
+    library's ``rand()`` to ``RNG_SEED``, and ``init`` and ``update`` run on one OpenCV thread (the worker
+    threads of OpenCV's parallel loops keep random generators of their own, which no seed reaches), so a
+    sequence gives the same boxes in every run, whatever ran before it. ``device`` is accepted so that every tracker takes the same command line; OpenCV runs on the
     CPU.
     """
 
@@ -72,18 +74,31 @@ class OpenCVTracker(Tracker):
         """OpenCV's trackers fail on a box that leaves the frame: they start from its part inside, which
         must be at least ``MIN_SIZE`` pixels wide and high (a ``ValueError`` names the box otherwise)."""
         self.box = check_init_box(box, image.shape, self.name, MIN_SIZE).copy()
-        cv2.setRNGSeed(RNG_SEED)
-        C_LIBRARY.srand(RNG_SEED)
-        self._tracker = self._factory()
-        self._tracker.init(cv2.cvtColor(image, cv2.COLOR_RGB2BGR), _int_rect(_inside(self.box, image.shape)))
+        with _one_thread():
+            cv2.setRNGSeed(RNG_SEED)
+            C_LIBRARY.srand(RNG_SEED)
+            self._tracker = self._factory()
+            self._tracker.init(cv2.cvtColor(image, cv2.COLOR_RGB2BGR), _int_rect(_inside(self.box, image.shape)))
 
     def update(self, image: np.ndarray) -> TrackResult:
         if self._tracker is None:
             raise RuntimeError(f"{self.name}: update() before init()")
-        ok, rect = self._tracker.update(cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+        with _one_thread():
+            ok, rect = self._tracker.update(cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
         if ok:
             self.box = np.asarray(rect, dtype=np.float64)
         return TrackResult(box=self.box.copy(), angle=0.0, score=1.0 if ok else 0.0)
+
+
+@contextmanager
+def _one_thread():
+    """OpenCV on one thread for the block, then as many as before."""
+    threads = cv2.getNumThreads()
+    cv2.setNumThreads(1)
+    try:
+        yield
+    finally:
+        cv2.setNumThreads(threads)
 
 
 def _inside(box, shape):
