@@ -38,7 +38,8 @@ def main(argv=None):
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--bank-views", type=int, default=6, help="cached augmented views per image (frozen trunk)")
-    parser.add_argument("--contrastive", type=float, default=0.1)
+    parser.add_argument("--contrastive", type=float, default=CanonTrainConfig.contrastive,
+                        help="weight of the contrastive term (default %(default)s; 0 for the e2cnn trunk)")
     parser.add_argument("--consistency", type=float, default=0.0)
     parser.add_argument("--checkpoint", default="runs/canonicalizer_c4.pt", help="training checkpoint (resumed)")
     parser.add_argument("--save-every", type=int, default=CanonTrainConfig.checkpoint_every,

@@ -25,7 +25,7 @@ from ientrack.device import resolve_device
 from ientrack.data.frames import read_frame
 from ientrack.data.labelled_images import select_positions
 from ientrack.data.pairs import find_images
-from ientrack.equivariance.canon_loss import CanonLoss
+from ientrack.equivariance.canon_loss import CONTRASTIVE_WEIGHT, CanonLoss
 from ientrack.equivariance.canonicalize import (Canonicalizer, EquivariantCanonicalizer, PosePredictor,
                                                 build_canonicalizer, training_state)
 from ientrack.train.interrupt import save_on_interrupt
@@ -70,14 +70,14 @@ class CanonTrainConfig:
     weight_decay: float = 1e-4
     prior: float = 1.0
     consistency: float = 0.0
-    contrastive: float = 0.1
+    contrastive: float = CONTRASTIVE_WEIGHT
     temperature: float = 0.1
     checkpoint_every: int = 50
     seed: int = 0
     bank_views: int = 6
 
 
-def loss_weights(settings: dict, contrastive: float = 0.1, consistency: float = 0.0) -> dict:
+def loss_weights(settings: dict, contrastive: float = CONTRASTIVE_WEIGHT, consistency: float = 0.0) -> dict:
     """The ``contrastive`` and ``consistency`` weights for a canonicalizer of ``settings``: as given, but
     0 for the steerable one (``trunk='e2cnn'``), which trains on the prior alone."""
     if settings.get("trunk") == "e2cnn":
