@@ -103,6 +103,8 @@ def test_harness_got10k_runs_the_toolkit_offline_with_our_numbers(tmp_path, caps
     shutil.copytree(shared_path("otb", "Couple"), root / "Couple")
     common = ["--tracker", "opencv_mil", "--dataset", "OTB100", "--dataset-root", str(root), "--no-progress",
               "--results-dir", str(tmp_path / "results"), "--report-dir", str(tmp_path / "reports")]
+    with pytest.raises(SystemExit, match="--vis draws with ientrack's own runner"):
+        test_cli.main(common + ["--harness", "got10k", "--vis"])
     test_cli.main(common + ["--harness", "got10k"])
     toolkit_row = capsys.readouterr().out.splitlines()[-3]
     assert toolkit_row.startswith("| opencv_mil |")
