@@ -121,8 +121,9 @@ def run_ope(tracker_spec, dataset, results_dir, overwrite: bool = False, num_wor
     todo = [seq for seq in mine if overwrite or not results_io.is_finished(tdir, seq.name)]
     check_and_record(tdir, tracker_provenance(spec), overwrite)
     failures = {}
-    bar = tqdm(total=len(todo), desc=f"{name} on {dataset.name}", unit="seq", disable=not progress)
-    bar.set_postfix(already_done=len(mine) - len(todo))
+    done = len(mine) - len(todo)  # finished in an earlier run: counted from the start
+    bar = tqdm(total=len(mine), initial=done, desc=f"{name} on {dataset.name}", unit="seq", disable=not progress)
+    bar.set_postfix(already_done=done)
     if num_workers <= 1:
         tracker = local if local is not None else (make_tracker(spec) if todo else None)
         for seq in todo:
