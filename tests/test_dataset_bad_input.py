@@ -141,3 +141,12 @@ def test_grayscale_image_becomes_three_equal_channels(tmp_path):
     assert frame.shape == (6, 8, 3) and frame.dtype == np.uint8
     for channel in range(3):
         np.testing.assert_array_equal(frame[..., channel], gray)
+
+
+def test_a_sequence_folder_with_a_frame_missing_is_listed_before_those_never_downloaded(tmp_path):
+    fake_deer(tmp_path, "1,2,3,4\n" * 71)
+    (tmp_path / "Deer" / "img" / "0040.jpg").unlink()
+    with pytest.raises(DatasetNotFoundError) as error:
+        load_otb(tmp_path)  # the whole OTB100 asked for: 99 folders absent, Deer incomplete
+    listed = str(error.value).split(": ", 1)[1]
+    assert listed.startswith("Deer (1 frames in Deer/img/: 0040.jpg)")

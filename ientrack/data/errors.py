@@ -1,5 +1,6 @@
 """Errors of the dataset loaders: a dataset that is missing or incomplete, a ground-truth file that cannot be
 parsed. Each message names the files at fault and tells the user where the data should go."""
+import os
 import warnings
 from typing import Callable, List, Optional, Sequence
 
@@ -60,13 +61,18 @@ def present_sequences(dataset: str, family: str, root, names: List[str],
     ``lacking_of(name)`` says what a sequence lacks (or None); the incomplete ones go through
     :func:`handle_missing` (one error listing them all, or a warning with ``allow_partial``).
     """
-    present, missing = [], []
+    present, partly_there, absent = [], [], []
     for name in names:
         lacking = lacking_of(name)
-        if lacking:
-            missing.append(lacking)
-        else:
+        if not lacking:
             present.append(name)
+        elif root is not None and os.path.isdir(os.path.join(str(root), name)):
+            partly_there.append(lacking)
+        else:
+            absent.append(lacking)
+    # a sequence folder with a frame missing is listed first, not hidden in "... and 80 more" behind the
+    # sequences never downloaded
+    missing = partly_there + absent
     if not names:
         missing.append(f"every sequence (no sequence list and no sequence folders found in {root})")
     handle_missing(dataset, family, root, missing, len(present), allow_partial)
