@@ -35,7 +35,8 @@ def main(argv=None):
     parser.add_argument("--num-workers", type=int, default=1)
     parser.add_argument("--results-dir", default="results")
     parser.add_argument("--overwrite", action="store_true", help="rerun sequences that already have results")
-    parser.add_argument("--report-dir", default="reports")
+    parser.add_argument("--report-dir", default="docs/reports",
+                        help="per-dataset reports and plots (default: docs/reports, published beside RESULTS.md)")
     parser.add_argument("--out", default="docs/RESULTS.md")
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)

@@ -34,7 +34,7 @@ def machine(device: str) -> str:
 
 
 def compare(trackers: List[str], datasets: List[str], roots: Dict[str, str], results_dir="results",
-            report_dir="reports", allow_partial=False, num_workers=1, device="auto", progress=True,
+            report_dir="docs/reports", allow_partial=False, num_workers=1, device="auto", progress=True,
             overwrite=False):
     """Run and score every tracker on every dataset; returns ``{dataset: (report, markdown table)}``."""
     tables = {}

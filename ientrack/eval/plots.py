@@ -45,8 +45,9 @@ def plot_curves(scores: dict, curve: str, out_stem, title_suffix: str = "") -> l
     out_stem = Path(out_stem)
     out_stem.parent.mkdir(parents=True, exist_ok=True)
     paths = [out_stem.with_suffix(".png"), out_stem.with_suffix(".pdf")]
-    for path in paths:
-        fig.savefig(path, bbox_inches="tight", dpi=150)
+    for path in paths:  # no creation date in the PDF: the same scores give the same files
+        fig.savefig(path, bbox_inches="tight", dpi=150,
+                    metadata={"CreationDate": None} if path.suffix == ".pdf" else None)
     plt.close(fig)
     return paths
 
