@@ -40,7 +40,8 @@ def run_test(trackers, dataset="Builtin", dataset_root=None, allow_partial=False
     names = [trackers] if isinstance(trackers, str) else list(trackers)
     if harness == "got10k":
         if vis:
-            raise ValueError("--vis draws with ientrack's own runner; the GOT-10k toolkit's (--harness got10k) has no such hook")
+            raise ValueError("--vis draws with ientrack's own runner; the GOT-10k toolkit's (--harness got10k) "
+                             "has no such hook")
         return _run_got10k(names, dataset, dataset_root, results_dir, report_dir, overrides)
     if harness != "ientrack":
         raise ValueError(f"--harness must be 'ientrack' or 'got10k', not {harness!r}")
