@@ -1,6 +1,7 @@
 """SiamFC's machinery: feature alignment, peak at the centre, and exact tracking of a known motion
 with a fixed, train-free feature extractor injected through ``backbone=``."""
 import warnings
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -142,6 +143,12 @@ def test_missing_weights_name_the_file_and_the_training_command(tmp_path):
         SiamFCTracker(weights=str(missing), device="cpu")
     with pytest.warns(UserWarning, match="random weights"):
         SiamFCTracker(weights=str(missing), device="cpu", allow_random_weights=True)
+
+
+def test_weights_of_another_architecture_name_the_file_and_the_first_mismatch():
+    other = Path(__file__).resolve().parents[1] / "trackers" / "re_siamfc.pt"  # 64 conv1 channels, not 96
+    with pytest.raises(ValueError, match=r"re_siamfc\.pt: weights do not fit the backbone: size mismatch for features\.0"):
+        SiamFCTracker(weights=str(other), device="cpu")
 
 
 def test_weights_load_from_a_siamese_checkpoint_through_the_registry(tmp_path):
