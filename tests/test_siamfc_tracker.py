@@ -145,6 +145,12 @@ def test_missing_weights_name_the_file_and_the_training_command(tmp_path):
         SiamFCTracker(weights=str(missing), device="cpu", allow_random_weights=True)
 
 
+def test_init_on_a_box_outside_the_frame_is_refused_by_the_tracker_itself():
+    tracker = SiamFCTracker(backbone=BandPassPixels(), device="cpu")
+    with pytest.raises(ValueError, match=r"the initial box \[400.0, 10.0, 20.0, 20.0\] lies outside the 352x288 frame"):
+        tracker.init(np.zeros((288, 352, 3), np.uint8), [400, 10, 20, 20])
+
+
 def test_weights_of_another_architecture_name_the_file_and_the_first_mismatch():
     other = Path(__file__).resolve().parents[1] / "trackers" / "re_siamfc.pt"  # 64 conv1 channels, not 96
     with pytest.raises(ValueError, match=r"re_siamfc\.pt: weights do not fit the backbone: size mismatch for features\.0"):

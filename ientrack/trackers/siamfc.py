@@ -22,7 +22,7 @@ from ientrack.geometry import box_center, polygon_to_box, rotated_rect_polygon, 
 from ientrack.models.heads import XCorrHead
 from ientrack.models.registry import build_backbone
 from ientrack.models.siamese import backbone_state, fuse_conv_bn
-from ientrack.trackers.base import Tracker, TrackResult
+from ientrack.trackers.base import Tracker, TrackResult, check_init_box
 from ientrack.trackers.search import cosine_window, locate_peak, scale_factors, scale_penalties, upsample_bicubic
 
 TRAIN_COMMAND = "python tools/train.py --tracker siamfc"
@@ -157,7 +157,7 @@ class SiamFCTracker(Tracker):
 
     @torch.inference_mode()
     def init(self, image: np.ndarray, box) -> None:
-        box = np.asarray(box, dtype=np.float64)
+        box = check_init_box(box, image.shape, self.name)  # a target not in the image: a ValueError
         self.center = box_center(box)
         self.base_size = box[2:4].copy()
         self.scale, self.angle = 1.0, 0.0
