@@ -63,11 +63,13 @@ def test_test_py_tracks_scores_plots_and_resumes(small_benchmark, capsys):
     assert boxes.stat().st_mtime_ns != stamp
 
 
-def test_vis_writes_one_video_per_sequence(small_benchmark):
+def test_vis_writes_one_video_per_sequence_and_says_where(small_benchmark, monkeypatch, capsys):
+    monkeypatch.setattr("ientrack.vis.display.display_available", lambda: False)
     tmp_path, json_path = small_benchmark
     run_test_cli(tmp_path, json_path, "--vis")
-    videos = sorted(p.name for p in (tmp_path / "results" / "Small" / "opencv_mil" / "videos").iterdir())
-    assert videos == ["Couple.mp4", "Crossing.mp4"]
+    folder = tmp_path / "results" / "Small" / "opencv_mil" / "videos"
+    assert sorted(p.name for p in folder.iterdir()) == ["Couple.mp4", "Crossing.mp4"]
+    assert capsys.readouterr().out.splitlines()[-1] == f"videos: {folder}"
 
 
 def test_eval_py_scores_results_on_disk_like_test_py(small_benchmark, capsys):

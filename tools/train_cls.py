@@ -79,5 +79,6 @@ def main(argv=None):
     train_classifier(config, out, device=args.device, resume=args.resume, max_steps=args.max_steps,
                      amp=args.amp, progress=not args.no_progress, export_backbone_to=args.export_backbone)
 
+
 if __name__ == "__main__":
     main()

@@ -110,8 +110,9 @@ def markdown_table(report: dict) -> str:
     rows = sorted(report.items(), key=lambda kv: -kv[1]["overall"].get("success_auc", -1))
     columns = [c for c in COLUMNS if any(r["overall"].get(c[1]) is not None for _, r in rows)]
     first = next(iter(report.values()), {})
-    count = first.get("overall", {}).get("n_sequences")
-    label = f"{first.get('dataset', '')}, {count} sequence{'s' * (count != 1)}" if count else first.get("dataset", "")
+    label, count = first.get("dataset", ""), first.get("overall", {}).get("n_sequences")
+    if count:
+        label += f", {count} sequence{'s' * (count != 1)}"
     lines = [f"| Tracker ({label}) | " + " | ".join(c[0] for c in columns) + " |",
              "|---|" + "---:|" * len(columns)]
     for name, r in rows:

@@ -60,8 +60,8 @@ class OpenCVTracker(Tracker):
     MIL's features and samples are random: ``init`` reseeds OpenCV's RNG (``cv2.setRNGSeed``) and the C
     library's ``rand()`` to ``RNG_SEED``, and ``init`` and ``update`` run on one OpenCV thread (the worker
     threads of OpenCV's parallel loops keep random generators of their own, which no seed reaches), so a
-    sequence gives the same boxes in every run, whatever ran before it. ``device`` is accepted so that every tracker takes the same command line; OpenCV runs on the
-    CPU.
+    sequence gives the same boxes in every run, whatever ran before it. ``device`` is accepted so that
+    every tracker takes the same command line; OpenCV runs on the CPU.
     """
 
     def __init__(self, name: str = None, algorithm: str = "mil", device: str = "cpu"):

@@ -30,6 +30,7 @@ from ientrack.equivariance.canonicalize import (Canonicalizer, EquivariantCanoni
                                                 build_canonicalizer, training_state)
 from ientrack.train.interrupt import save_on_interrupt
 
+
 def read_image_folder(folder, select: str = "all") -> tuple[list[np.ndarray], list[str]]:
     """RGB uint8 images under ``folder`` (:func:`ientrack.data.pairs.find_images`: sorted by path) and
     their names; ``select`` keeps ``'all'``, the ``'even'`` or the ``'odd'`` positions of the sorted list

@@ -1,10 +1,9 @@
 """Track one target through a video, camera or folder of frames, drawing every result."""
-import sys
 import time
+import warnings
 
 import cv2
 
-from ientrack.trackers.base import check_init_box
 from ientrack.trackers.registry import build_tracker
 from ientrack.vis.display import VideoSink, Window, display_available
 from ientrack.vis.draw import draw_frame
@@ -30,7 +29,7 @@ def run_demo(tracker_name: str, source: str, box=None, output: str = None, show:
     if box is None and not show:
         raise ValueError("no display to choose the box with the mouse: pass the initial box as x,y,w,h")
     if not show and not output:
-        print("warning: no display (or --no-window) and no --output: nothing will be shown or saved", file=sys.stderr)
+        warnings.warn("no display (or --no-window) and no --output: nothing will be shown or saved", stacklevel=2)
     tracker = build_tracker(tracker_name, **tracker_overrides)
     sink = VideoSink(output) if output else None
     window = Window() if show else None
@@ -42,7 +41,7 @@ def run_demo(tracker_name: str, source: str, box=None, output: str = None, show:
             start = time.perf_counter()
             if index == 0:
                 box = box if box is not None else select_box(frame)
-                tracker.init(frame, check_init_box(box, frame.shape))
+                tracker.init(frame, box)  # every tracker refuses a box not in the frame
                 result = None
             else:
                 result = tracker.update(frame)
