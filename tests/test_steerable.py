@@ -107,3 +107,15 @@ def test_d4_net_is_mirror_equivariant_and_classifier_is_invariant(d4_net):
     with pytest.raises(ValueError, match="multiples"):
         from ientrack.equivariance.steerable import steerable_cnn
         steerable_cnn(channels=(6,), kernel_sizes=(3,), strides=(1,), group="C4")
+
+
+def test_moving_one_model_leaves_the_others_alone():
+    # e2cnn caches one basis-expansion module per kernel basis for the whole process; moving a model to
+    # the GPU moved every other model's bases too (a resumed training built a CPU model with CUDA bases).
+    # float64 takes the GPU's place here: the same in-place move of the shared buffers.
+    earlier = build("C4").train()  # train mode expands the filters from the bases at every call
+    moved = build("C4").train().double()
+    later = build("C4").train()
+    x = torch.randn(2, 3, EXACT, EXACT)
+    moved(x.double())  # its weights and bases moved together
+    torch.testing.assert_close(earlier(x), later(x))  # float32 bases still; same seed, same network
