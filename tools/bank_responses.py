@@ -29,12 +29,13 @@ def main():
     parser.add_argument("--sequence", required=True)
     parser.add_argument("--every", type=int, default=20)
     parser.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda"])
+    parser.add_argument("--snapshot", default=None, help="weights file replacing the config's (as in tools/test.py)")
     args = parser.parse_args()
     dataset = load_dataset(args.dataset, root=args.root, allow_partial=True)
     sequence = next((s for s in dataset if s.name == args.sequence), None)
     if sequence is None:
         sys.exit(f"{args.dataset}: no sequence {args.sequence!r}; present: {', '.join(s.name for s in dataset)}")
-    tracker = build_tracker(args.tracker, device=args.device)
+    tracker = build_tracker(args.tracker, device=args.device, weights=args.snapshot)
     if not hasattr(tracker, "bank_responses"):
         sys.exit(f"{args.tracker}: not a bank (SiamFC-type) tracker")
     tracker.init(sequence.frame(0), sequence.gt[0])
