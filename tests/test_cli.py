@@ -1,4 +1,5 @@
-"""The command lines end to end: tools/test.py (run, score, resume, --vis), tools/eval.py, tools/demo.py."""
+"""The command lines end to end: tools/test.py (run, score, resume, --vis), tools/eval.py, tools/demo.py,
+tools/bank_responses.py."""
 import json
 import shutil
 import sys
@@ -12,6 +13,7 @@ from conftest import ctrl_c_at_call, shared_path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 
+import bank_responses as bank_cli  # noqa: E402
 import demo as demo_cli  # noqa: E402
 import eval as eval_cli  # noqa: E402
 import test as test_cli  # noqa: E402
@@ -158,3 +160,19 @@ def test_cuda_on_a_machine_without_it_is_refused_even_with_nothing_left_to_run(s
     run_test_cli(tmp_path, json_path)  # every sequence done
     with pytest.raises(SystemExit, match="device 'cuda' requested but torch finds no CUDA device"):
         run_test_cli(tmp_path, json_path, "--device", "cuda")
+
+
+def test_bank_responses_prints_every_entry_at_the_true_position_and_takes_a_snapshot(small_benchmark, capsys):
+    tmp_path, json_path = small_benchmark
+    common = ["--dataset", str(json_path), "--root", str(tmp_path / "frames"), "--sequence", "Couple", "--every", "5"]
+    bank_cli.main(["--tracker", "ien_siamfc", *common])
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines[0].split()) == 3 + 16 and [line.split()[0] for line in lines[1:]] == ["5", "10"]
+    best, responses = float(lines[1].split()[2]), [float(r) for r in lines[1].split()[3:]]
+    assert len(responses) == 16 and best == 22.5 * int(np.argmax(responses))
+    bank_cli.main(["--tracker", "ien_siamfc", "--snapshot", str(ROOT / "trackers" / "ien_siamfc.pt"), *common])
+    assert capsys.readouterr().out.splitlines() == lines  # the config's own weights, named: the same numbers
+    with pytest.raises(SystemExit, match="missing.pt"):
+        bank_cli.main(["--tracker", "ien_siamfc", "--snapshot", str(tmp_path / "missing.pt"), *common])
+    with pytest.raises(SystemExit, match="not a bank"):
+        bank_cli.main(["--tracker", "opencv_mil", *common])

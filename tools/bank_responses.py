@@ -21,7 +21,7 @@ from ientrack.geometry import box_center
 
 
 @tool_main()
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tracker", required=True, help="a bank tracker's name or config path")
     parser.add_argument("--dataset", required=True)
@@ -30,7 +30,7 @@ def main():
     parser.add_argument("--every", type=int, default=20)
     parser.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda"])
     parser.add_argument("--snapshot", default=None, help="weights file replacing the config's (as in tools/test.py)")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     dataset = load_dataset(args.dataset, root=args.root, allow_partial=True)
     sequence = next((s for s in dataset if s.name == args.sequence), None)
     if sequence is None:
