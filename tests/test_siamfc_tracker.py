@@ -71,6 +71,19 @@ def test_fixed_features_track_a_known_translation_within_two_pixels(crop_backend
     assert len(times) == len(frames)
 
 
+@pytest.mark.parametrize("crop_backend", ["cv2", "torch"])
+def test_init_and_update_take_a_reversed_channel_view(crop_backend):
+    """``bgr[..., ::-1]`` (a view with a negative stride, the usual BGR -> RGB) given to init / update
+    directly: the GPU crop path refused it (torch.from_numpy takes no negative strides); same boxes as a copy."""
+    frames, boxes = translating_sequence(n=3)
+    tracked = []
+    for as_given in (lambda f: np.ascontiguousarray(f[..., ::-1])[..., ::-1], np.ascontiguousarray):
+        tracker = SiamFCTracker(backbone=BandPassPixels(), device="cpu", crop_backend=crop_backend)
+        tracker.init(as_given(frames[0]), boxes[0])
+        tracked.append([tracker.update(as_given(f)).box for f in frames[1:]])
+    assert np.array_equal(tracked[0], tracked[1])
+
+
 def test_full_window_influence_pins_the_centre():
     """Window influence 1 ignores the response: the centre cannot move (a check that the window is applied)."""
     frames, boxes = translating_sequence(n=4)

@@ -148,7 +148,7 @@ class SiamFCTracker(Tracker):
         (default: the tracker's centre)."""
         center = self.center if center is None else np.asarray(center, dtype=np.float64)
         if self.torch_crops:
-            frame = torch.from_numpy(image).to(self.device).permute(2, 0, 1).float()
+            frame = torch.from_numpy(np.ascontiguousarray(image)).to(self.device).permute(2, 0, 1).float()
             border = torch.as_tensor(self.border, device=self.device)
             patches = crop_torch(frame, center, sizes, angles, out_size, border)
             return patches.contiguous(memory_format=torch.channels_last)
