@@ -16,6 +16,7 @@ def amp_dtype(device: torch.device, enabled: Optional[bool] = None) -> Optional[
     :class:`torch.amp.GradScaler`."""
     if enabled is False or (enabled is None and device.type != "cuda"):
         return None
-    if device.type != "cuda" or torch.cuda.is_bf16_supported():
+    # emulated bfloat16 (before Ampere; torch counts it as support by default) is slow: float16 there
+    if device.type != "cuda" or torch.cuda.is_bf16_supported(including_emulation=False):
         return torch.bfloat16
     return torch.float16

@@ -146,6 +146,15 @@ def test_resume_after_an_interruption_matches_an_uninterrupted_run(tmp_path):
     assert run(tmp_path, "resumed", resume=False, max_steps=1)["step"] == 1  # --no-resume starts over
 
 
+def test_a_run_saved_without_loss_scaling_resumes_where_float16_needs_it(tmp_path, monkeypatch):
+    """Started on the CPU (or a bfloat16 GPU: no GradScaler state) and resumed on a GPU that trains in
+    float16: the scaler starts afresh instead of refusing the empty state."""
+    assert run(tmp_path, "moved", max_steps=1)["step"] == 1
+    monkeypatch.setattr(tracker_trainer, "amp_dtype", lambda device, enabled=None: torch.float16)
+    assert run(tmp_path, "moved", max_steps=2)["step"] == 2
+    assert load_checkpoint(tmp_path / "moved" / "last.pt")[1]["scaler"]  # the float16 run saved its scaler
+
+
 def test_export_is_a_small_half_precision_tracker_snapshot(tmp_path):
     result = run(tmp_path, "export", epochs=1)
     path = result["export"]
@@ -199,6 +208,13 @@ def test_mixed_precision_is_on_by_default_on_cuda_only():
     assert amp_dtype(torch.device("cpu")) is None
     assert amp_dtype(torch.device("cpu"), True) == torch.bfloat16
     assert amp_dtype(torch.device("cuda"), False) is None
+
+
+@pytest.mark.parametrize("native_bf16, expected", [(True, torch.bfloat16), (False, torch.float16)])
+def test_gpus_without_native_bfloat16_train_in_float16(monkeypatch, native_bf16, expected):
+    # torch reports bfloat16 "supported" on a V100 or T4 by default, where it is only emulated (slow)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda including_emulation=True: including_emulation or native_bf16)
+    assert amp_dtype(torch.device("cuda")) == expected
 
 
 def test_the_command_line_trains_from_an_image_folder(tmp_path, capsys):

@@ -151,7 +151,8 @@ def load_training_state(path, model, optimizer, scheduler, scaler) -> dict:
             state.setdefault(int(pid), {})[slot] = value
     optimizer.load_state_dict({"state": state, "param_groups": meta["optimizer_groups"]})
     scheduler.load_state_dict(meta["scheduler"])
-    scaler.load_state_dict(meta["scaler"])
+    if meta["scaler"]:  # empty when saved without float16 loss scaling (CPU, bfloat16): start afresh
+        scaler.load_state_dict(meta["scaler"])
     torch.set_rng_state(tensors["rng.cpu"])
     if "rng.cuda" in tensors and torch.cuda.is_available():
         torch.cuda.set_rng_state(tensors["rng.cuda"])
