@@ -81,6 +81,17 @@ def test_transform_batch_matches_per_sample_transform():
         transform_batch(torch.rand(1, 1, 4, 6), [cyclic(4).elements[1]])
 
 
+def test_half_precision_maps_turn_as_precisely_as_their_rounding_allows():
+    """Autocast hands the IEN loss bfloat16 conv outputs; turned by 45-degree steps they must match the
+    float32 turn of the same (rounded) maps up to one more rounding, not a rounded angle's error."""
+    yy, xx = torch.meshgrid(torch.arange(29.0), torch.arange(29.0), indexing="ij")
+    maps = (torch.sin(xx / 3) * torch.cos(yy / 4))[None, None].repeat(8, 4, 1, 1).bfloat16()
+    turned = transform_batch(maps, cyclic(8).elements, "zeros")
+    assert turned.dtype == torch.bfloat16
+    reference = transform_batch(maps.float(), cyclic(8).elements, "zeros")
+    assert (turned.float() - reference).abs().max() <= 2 ** -8  # bfloat16's rounding of values below 1
+
+
 def test_regular_permutation_matches_e2cnn_layout():
     # e2cnn's regular representation of D4 sends basis vector h to g h with index flip * N + rotation
     group = dihedral(4)
