@@ -1,8 +1,10 @@
 """What ``tools/test.py`` does: run trackers over a dataset (OPE), score them, print and plot."""
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from ientrack.atomic import check_writable
 from ientrack.data.registry import load_dataset
@@ -10,15 +12,27 @@ from ientrack.device import resolve_device
 from ientrack.eval.report import evaluate, markdown_table
 from ientrack.eval.runner import OPEError, run_ope
 from ientrack.eval.tracker_spec import TrackerSpec, spec_name
+from ientrack.train.distributed import rank_device
+
+
+def _distributed() -> bool:
+    return int(os.environ.get("WORLD_SIZE", "1")) > 1
+
+
+def _use_the_rank_gpu(device):
+    """Under torchrun, "cuda" (a config's ``device: auto`` too) means this rank's GPU, not the first."""
+    if _distributed() and torch.cuda.is_available() and resolve_device(device).type != "cpu":
+        torch.cuda.set_device(rank_device("cuda"))
 
 
 def _wait_for_all_ranks():
-    """Under torchrun, rank 0 scores only after every rank has written its sequences."""
-    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+    """Under torchrun, rank 0 scores only after every rank has written its sequences (however long the
+    slowest rank tracks: the barrier's timeout is a day, not the default 30 minutes)."""
+    if _distributed():
         import torch.distributed as dist
 
         if not dist.is_initialized():
-            dist.init_process_group("gloo")
+            dist.init_process_group("gloo", timeout=timedelta(days=1))
         dist.barrier()
 
 
@@ -50,6 +64,7 @@ def run_test(trackers, dataset="Builtin", dataset_root=None, allow_partial=False
     if overrides.get("weights") and not os.path.isfile(overrides["weights"]):
         raise FileNotFoundError(f"weights file {overrides['weights']} not found")
     resolve_device(overrides.get("device"))  # CUDA asked for where there is none: say so even if all is done
+    _use_the_rank_gpu(overrides.get("device"))
     check_writable(results_dir, "results")
     check_writable(report_dir, "reports")
     data = load_dataset(dataset, dataset_root, allow_partial=allow_partial)

@@ -43,6 +43,15 @@ def _env_int(name: str, default: int) -> int:
         raise ValueError(f"environment variable {name}={value!r} is not an integer") from None
 
 
+def rank_device(device: str = "auto") -> torch.device:
+    """:func:`resolve_device`, where CUDA without an index means the GPU of this process's ``LOCAL_RANK``
+    (set by torchrun; 0 in a plain run), so that the processes of one machine use one GPU each."""
+    dev = resolve_device(device)
+    if dev.type == "cuda" and dev.index is None:
+        dev = torch.device("cuda", _env_int("LOCAL_RANK", 0) % torch.cuda.device_count())
+    return dev
+
+
 def init_distributed(device: str = "auto") -> DistContext:
     """Join the process group described by the torchrun environment (or make a world of one).
 
@@ -50,9 +59,7 @@ def init_distributed(device: str = "auto") -> DistContext:
     """
     rank, world_size = _env_int("RANK", 0), _env_int("WORLD_SIZE", 1)
     local_rank = _env_int("LOCAL_RANK", 0)
-    dev = resolve_device(device)
-    if dev.type == "cuda" and dev.index is None:
-        dev = torch.device("cuda", local_rank % torch.cuda.device_count())
+    dev = rank_device(device)
     if dev.type == "cuda":
         torch.cuda.set_device(dev)
     if world_size > 1 and not dist.is_initialized():
