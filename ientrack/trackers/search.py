@@ -31,15 +31,16 @@ def bicubic_matrix(size: int, factor: int) -> torch.Tensor:
     (``align_corners=False``, borders clamped): bicubic upsampling is separable and linear, so
     ``U @ m @ U.T`` equals ``F.interpolate(m, scale_factor=factor, mode="bicubic")`` for a ``size``
     square map, at a fraction of the cost for a batch of maps."""
-    basis = torch.eye(size).reshape(size, 1, size, 1)
-    up = F.interpolate(basis, size=(factor * size, 1), mode="bicubic", align_corners=False)
-    return up.reshape(size, factor * size).T.contiguous()
+    with torch.inference_mode(False):  # cached: first built in a tracker's update, later used anywhere
+        basis = torch.eye(size).reshape(size, 1, size, 1)
+        up = F.interpolate(basis, size=(factor * size, 1), mode="bicubic", align_corners=False)
+        return up.reshape(size, factor * size).T.contiguous()
 
 
 def upsample_bicubic(maps: torch.Tensor, factor: int) -> torch.Tensor:
     """``maps`` (..., h, w) upsampled ``factor`` times, bicubic, as ``F.interpolate`` does it."""
     rows, cols = bicubic_matrix(maps.shape[-2], factor), bicubic_matrix(maps.shape[-1], factor)
-    return rows @ maps @ cols.T
+    return rows.to(maps) @ maps @ cols.to(maps).T
 
 
 @dataclass
