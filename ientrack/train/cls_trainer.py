@@ -31,8 +31,8 @@ from ientrack.eval.cls_metrics import rotated_accuracy
 from ientrack.models.cls_fields import count_parameters
 from ientrack.models.cls_models import build_cls_model
 from ientrack.train.cls_config import ClsConfig
-from ientrack.train.distributed import (barrier, cleanup, epoch_bar, epoch_loader, init_distributed, print0,
-                                        steps_per_epoch, unwrap)
+from ientrack.train.distributed import (barrier, cleanup, epoch_bar, epoch_loader, found_by_every_process,
+                                        init_distributed, print0, steps_per_epoch, unwrap)
 from ientrack.train.interrupt import save_on_interrupt
 from ientrack.train.schedules import OneCycle, one_cycle
 from ientrack.precision import amp_dtype, autocast
@@ -131,7 +131,7 @@ def _train(config, out_dir, ctx, resume, max_steps, amp, progress, export_to):
     scaler = torch.amp.GradScaler(ctx.device.type, enabled=amp == torch.float16)
     last = out_dir / LAST
     state = {"epoch": 0, "epoch_step": 0, "step": 0, "train_seconds": 0.0, "loss": math.nan, "equiv": math.nan}
-    if resume and last.is_file():
+    if resume and found_by_every_process(last, ctx):
         state = load_training_state(last, model, optimizer, scheduler, scaler)
         print0(f"resuming from {last}: epoch {state['epoch']}, step {state['step']}")
     elif last.is_file():

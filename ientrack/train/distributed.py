@@ -68,6 +68,17 @@ def init_distributed(device: str = "auto") -> DistContext:
     return DistContext(rank=rank, world_size=world_size, local_rank=local_rank, device=dev)
 
 
+def found_by_every_process(path, ctx: DistContext) -> bool:
+    """Whether ``path`` exists; an error when only some processes see it (multi-machine runs resume
+    from an ``out_dir`` on a file system that every machine shares)."""
+    found = path.is_file()
+    share = float(all_reduce_mean(torch.tensor([float(found)], device=ctx.device)))
+    if 0 < share < 1:
+        raise RuntimeError(f"{path} is seen by only some of the {ctx.world_size} processes: "
+                           "put --out on a file system shared by every machine")
+    return found
+
+
 def print0(*args, **kwargs) -> None:
     """``print`` on rank 0 only (every process of a world of one is rank 0)."""
     if not dist.is_initialized() or dist.get_rank() == 0:

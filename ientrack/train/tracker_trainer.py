@@ -25,7 +25,8 @@ from ientrack.models.heads import XCorrHead
 from ientrack.models.registry import build_backbone
 from ientrack.models.siamese import SiameseNet, backbone_state
 from ientrack.train.distributed import (all_reduce_mean, available_cpus, barrier, cleanup, epoch_loader,
-                                        epoch_bar, init_distributed, print0, steps_per_epoch, unwrap)
+                                        epoch_bar, found_by_every_process, init_distributed, print0,
+                                        steps_per_epoch, unwrap)
 from ientrack.train.ien_tracker_loss import build_ien, ien_train_step
 from ientrack.train.interrupt import save_on_interrupt
 from ientrack.train.siamese_loss import BalancedLoss
@@ -237,7 +238,7 @@ def _train(config, dataset, out_dir, settings, ctx, resume, amp, stop, export, p
     scaler = torch.amp.GradScaler(ctx.device.type, enabled=amp == torch.float16)
     last = out_dir / LAST
     state = {"epoch": 0, "epoch_step": 0, "step": 0}
-    if resume and _found_by_every_process(last, ctx):
+    if resume and found_by_every_process(last, ctx):
         state = load_training_state(last, net, optimizer, scheduler, scaler)
         print0(f"resuming from {last}: epoch {state['epoch']}, step {state['step']}")
     model = net
@@ -283,17 +284,6 @@ def _train(config, dataset, out_dir, settings, ctx, resume, amp, stop, export, p
         export_weights(net, path, half=settings.export_half, meta=meta)
         print0(f"exported {'final' if finished else 'partial'} weights to {path} after {state['step']} steps")
     return {"step": state["step"], "epoch": state["epoch"], "loss": loss, "export": path, "model": net}
-
-
-def _found_by_every_process(path: Path, ctx) -> bool:
-    """Whether ``path`` exists; an error when only some processes see it (multi-machine runs resume
-    from an ``out_dir`` on a file system that every machine shares)."""
-    found = path.is_file()
-    share = float(all_reduce_mean(torch.tensor([float(found)], device=ctx.device)))
-    if 0 < share < 1:
-        raise RuntimeError(f"{path} is seen by only some of the {ctx.world_size} processes: "
-                           "put --out on a file system shared by every machine")
-    return found
 
 
 @dataclass
