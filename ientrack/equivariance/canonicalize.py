@@ -22,7 +22,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ._e2cnn_compat import import_e2cnn
-from .exactness import exactness_report
+from .exactness import exactness_report, tensor_options
 from .groups import PlanarGroup, group_from_name, transform, transform_batch
 from .steerable import steerable_cnn
 
@@ -121,7 +121,7 @@ class Canonicalizer(PosePredictor):
         if freeze_trunk:
             trunk.requires_grad_(False)
         with torch.no_grad():
-            shape = trunk.eval()(torch.zeros(1, 3, size, size)).shape
+            shape = trunk.eval()(torch.zeros(1, 3, size, size, **tensor_options(trunk))).shape
         self.trunk_shape = tuple(shape[1:])
         self.project = nn.Sequential(nn.Conv2d(shape[1], reduce_channels, 1), nn.ReLU(inplace=True),
                                      nn.Flatten(), nn.Linear(reduce_channels * shape[2] * shape[3], embed_dim),

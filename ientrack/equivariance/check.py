@@ -2,7 +2,7 @@
 import torch
 import torch.nn as nn
 
-from .exactness import exactness_report, infer_in_channels, model_device
+from .exactness import exactness_report, infer_in_channels, tensor_options
 from .groups import PlanarGroup, cyclic
 from .measure import equivariance_errors
 
@@ -23,7 +23,7 @@ def check_table(model: nn.Module, size: int, group: PlanarGroup | None = None, x
     report = exactness_report(model, size, in_channels)
     if x is None:
         channels = in_channels or infer_in_channels(model)
-        x = torch.rand(1, channels, size, size, generator=torch.Generator().manual_seed(0)).to(model_device(model))
+        x = torch.rand(1, channels, size, size, generator=torch.Generator().manual_seed(0)).to(**tensor_options(model))
     specs = model.field_specs() if hasattr(model, "field_specs") else None
     errors = dict(equivariance_errors(model, x, group, specs=specs))
     header = f"{'layer':<28} {'type':<18} {'in size':>8} {'stride':>6} {'remainder':>9} {'exact?':>6} {group.name + ' error':>12}"

@@ -81,10 +81,11 @@ def infer_in_channels(model: nn.Module) -> int:
     raise ValueError(f"cannot infer the input channels of {type(model).__name__}; pass in_channels")
 
 
-def model_device(model: nn.Module) -> torch.device:
-    """Where ``model``'s parameters live (CPU for a model without any)."""
+def tensor_options(model: nn.Module) -> dict:
+    """The ``device`` and ``dtype`` of ``model``'s parameters (CPU float32 for a model without any), for
+    the probe tensors fed to it."""
     param = next(model.parameters(), None)
-    return param.device if param is not None else torch.device("cpu")
+    return {"device": param.device, "dtype": param.dtype} if param is not None else {}
 
 
 def exactness_report(model: nn.Module, size, in_channels: int | None = None) -> ExactnessReport:
@@ -92,7 +93,7 @@ def exactness_report(model: nn.Module, size, in_channels: int | None = None) -> 
     small for the network to run is a ValueError."""
     height, width = _pair(size)
     channels = in_channels or infer_in_channels(model)
-    zeros = torch.zeros(1, channels, height, width, device=model_device(model))
+    zeros = torch.zeros(1, channels, height, width, **tensor_options(model))
     with eval_mode(model), record_layers(model, lambda name, m: is_spatial_layer(m)) as records:
         try:
             model(zeros)

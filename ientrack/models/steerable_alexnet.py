@@ -21,6 +21,7 @@ import torch
 import torch.nn as nn
 
 from ientrack.equivariance._e2cnn_compat import import_e2cnn
+from ientrack.equivariance.exactness import tensor_options
 from ientrack.equivariance.groups import PlanarGroup, group_from_name
 from ientrack.equivariance.pooling import GroupMaxPool
 from ientrack.equivariance.steerable import export_to_torch
@@ -89,7 +90,7 @@ class SteerableAlexNet(nn.Module):
         """The plain-torch inference form with the same outputs (eval mode); no e2cnn inside."""
         plain = SteerableAlexNetExport(self.group, self.channels)
         plain.features.load_state_dict(export_to_torch(self.features).state_dict())
-        return plain.eval()
+        return plain.to(**tensor_options(self)).eval()
 
 
 class SteerableAlexNetExport(nn.Module):
