@@ -122,9 +122,9 @@ def test_each_rank_of_a_machine_tracks_on_its_own_gpu(monkeypatch):
     monkeypatch.setenv("LOCAL_RANK", "5")
     assert rank_device("auto") == rank_device("cuda") == torch.device("cuda", 1)
     assert rank_device("cuda:3") == torch.device("cuda", 3) and rank_device("cpu") == torch.device("cpu")
-    experiment._use_the_rank_gpu(None)  # a plain run: nothing to choose
+    experiment._use_the_rank_gpu(resolve_device(None))  # a plain run: nothing to choose
     monkeypatch.setenv("WORLD_SIZE", "8")
-    experiment._use_the_rank_gpu("cpu")
+    experiment._use_the_rank_gpu(resolve_device("cpu"))
     assert chosen == []
-    experiment._use_the_rank_gpu(None)  # the config's device: auto
+    experiment._use_the_rank_gpu(resolve_device(None))  # the config's device: auto
     assert chosen == [torch.device("cuda", 1)]

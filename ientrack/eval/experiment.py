@@ -19,9 +19,9 @@ def _distributed() -> bool:
     return int(os.environ.get("WORLD_SIZE", "1")) > 1
 
 
-def _use_the_rank_gpu(device):
+def _use_the_rank_gpu(device: torch.device):
     """Under torchrun, "cuda" (a config's ``device: auto`` too) means this rank's GPU, not the first."""
-    if _distributed() and torch.cuda.is_available() and resolve_device(device).type != "cpu":
+    if _distributed() and torch.cuda.is_available() and device.type != "cpu":
         torch.cuda.set_device(rank_device("cuda"))
 
 
@@ -63,8 +63,8 @@ def run_test(trackers, dataset="Builtin", dataset_root=None, allow_partial=False
     tracker_names = [spec_name(spec) for spec in specs]  # an unknown tracker fails before any work
     if overrides.get("weights") and not os.path.isfile(overrides["weights"]):
         raise FileNotFoundError(f"weights file {overrides['weights']} not found")
-    resolve_device(overrides.get("device"))  # CUDA asked for where there is none: say so even if all is done
-    _use_the_rank_gpu(overrides.get("device"))
+    # CUDA asked for where there is none: say so even if all is done
+    _use_the_rank_gpu(resolve_device(overrides.get("device")))
     check_writable(results_dir, "results")
     check_writable(report_dir, "reports")
     data = load_dataset(dataset, dataset_root, allow_partial=allow_partial)

@@ -83,13 +83,21 @@ def check_init_box(box, image_shape, where: str = "", min_size: float = 1.0) -> 
     if w <= 0 or h <= 0:
         raise ValueError(f"{prefix}the initial box has no area: {box.tolist()}")
     height, width = image_shape[:2]
-    inside_w, inside_h = min(x + w, width) - max(x, 0.0), min(y + h, height) - max(y, 0.0)
+    inside_w, inside_h = part_inside(box, image_shape)[2:]
     if inside_w <= 0 or inside_h <= 0:
         raise ValueError(f"{prefix}the initial box {box.tolist()} lies outside the {width}x{height} frame")
     if inside_w < min_size or inside_h < min_size:
         raise ValueError(f"{prefix}only {inside_w:g}x{inside_h:g} pixels of the initial box {box.tolist()} lie inside "
                          f"the {width}x{height} frame, at least {min_size:g}x{min_size:g} are needed")
     return box
+
+
+def part_inside(box, image_shape) -> np.ndarray:
+    """The part of ``box`` (x, y, w, h) inside a frame of ``image_shape``; a width or height of zero or
+    less where the box misses the frame."""
+    x, y, w, h = box
+    x0, y0 = max(x, 0.0), max(y, 0.0)
+    return np.array([x0, y0, min(x + w, image_shape[1]) - x0, min(y + h, image_shape[0]) - y0])
 
 
 def _as_image(frame) -> np.ndarray:

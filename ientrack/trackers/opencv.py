@@ -11,7 +11,7 @@ from contextlib import contextmanager
 import cv2
 import numpy as np
 
-from ientrack.trackers.base import Tracker, TrackResult, check_init_box
+from ientrack.trackers.base import Tracker, TrackResult, check_init_box, part_inside
 
 # MIL draws its Haar features from the C library's rand() and its samples from OpenCV's RNG
 C_LIBRARY = ctypes.cdll.ucrtbase if sys.platform == "win32" else ctypes.CDLL(None)
@@ -78,7 +78,7 @@ class OpenCVTracker(Tracker):
             cv2.setRNGSeed(RNG_SEED)
             C_LIBRARY.srand(RNG_SEED)
             self._tracker = self._factory()
-            self._tracker.init(cv2.cvtColor(image, cv2.COLOR_RGB2BGR), _int_rect(_inside(self.box, image.shape)))
+            self._tracker.init(cv2.cvtColor(image, cv2.COLOR_RGB2BGR), _int_rect(part_inside(self.box, image.shape)))
 
     def update(self, image: np.ndarray) -> TrackResult:
         if self._tracker is None:
@@ -99,13 +99,6 @@ def _one_thread():
         yield
     finally:
         cv2.setNumThreads(threads)
-
-
-def _inside(box, shape):
-    """The part of ``box`` inside a frame of ``shape``."""
-    x, y, w, h = box
-    x0, y0 = max(x, 0.0), max(y, 0.0)
-    return np.array([x0, y0, min(x + w, shape[1]) - x0, min(y + h, shape[0]) - y0])
 
 
 def _int_rect(box):
