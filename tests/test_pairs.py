@@ -108,7 +108,7 @@ def test_pairs_are_deterministic_per_index_and_seed():
     assert a[0][2] != first
 
 
-def bar_pairs(relative_angle):
+def bar_pairs(relative_angle, rotate_fraction=1.0, count=16):
     """Pairs of an asymmetric pattern: a bar pointing right from the target centre."""
     image = np.zeros((400, 400, 3), np.uint8)
     image[196:205, 200:262] = 255
@@ -117,13 +117,13 @@ def bar_pairs(relative_angle):
         augmentation = Augmentation()
 
         def __len__(self):
-            return 16
+            return count
 
         def views(self, index, rng):
             view = View(image, np.array([200.0, 200.0]), np.array([60.0, 60.0]))
             return view, view
 
-    return TrainingPairs([Fixed()], rotate=True, seed=0, relative_angle=relative_angle)
+    return TrainingPairs([Fixed()], rotate=True, seed=0, relative_angle=relative_angle, rotate_fraction=rotate_fraction)
 
 
 def bar_angle(patch: torch.Tensor) -> float:
@@ -223,6 +223,30 @@ def test_pairs_from_real_otb_sequences():
 def test_a_relative_angle_outside_0_180_is_refused():
     with pytest.raises(ValueError, match="relative_angle"):
         bar_pairs(200.0)
+    with pytest.raises(ValueError, match="rotate_fraction"):
+        bar_pairs(15.0, rotate_fraction=1.5)
+
+
+@pytest.mark.parametrize("fraction, low, high", [(0.0, 1.0, 1.0), (0.5, 0.3, 0.7)])
+def test_rotate_fraction_keeps_the_other_pairs_upright_and_still_turns_their_search_crop(fraction, low, high):
+    pairs = bar_pairs(15.0, rotate_fraction=fraction, count=40)
+    upright, turned = 0, []
+    for i in range(len(pairs)):
+        z, x, angle = pairs[i]
+        if abs(bar_angle(z)) < 2.0:
+            upright += 1
+            turned.append(turn_between(bar_angle(z), bar_angle(x)))
+            assert abs(turned[-1] - float(angle)) < 2.0
+    assert low <= upright / len(pairs) <= high
+    assert max(turned) - min(turned) > 15  # the upright pairs' search crops still turn by +-15 degrees
+
+
+def test_rotate_fraction_1_draws_the_same_pairs_as_before():
+    """The shipped trackers' training pairs do not change with the option."""
+    default = TrainingPairs(bar_pairs(15.0).sources, rotate=True, seed=0, relative_angle=15.0)
+    for i in range(4):
+        for a, b in zip(default[i], bar_pairs(15.0, rotate_fraction=1.0)[i]):
+            assert torch.equal(a, b)
 
 
 def test_a_partial_dataset_by_name_needs_allow_partial():

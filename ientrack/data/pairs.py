@@ -132,22 +132,26 @@ class TrainingPairs(TorchDataset):
     crops are turned by one random angle (uniform over the circle), so the network sees targets in every
     pose, and the search crop by a further random ``angle`` (uniform in ``[-relative_angle,
     relative_angle]`` degrees, a float32 scalar tensor): the target appears rotated by ``angle``
-    counter-clockwise in ``x`` relative to ``z``. A tracker with a template bank of rotations needs a
+    counter-clockwise in ``x`` relative to ``z``. ``rotate_fraction`` below 1 keeps the other pairs'
+    common pose upright (their search crop still turned by ``angle``): real footage is mostly upright. A tracker with a template bank of rotations needs a
     small ``relative_angle`` (the bank finds the pose; the features must match within a bank step); 180
     asks the features themselves to match any relative pose.
     Item ``i`` is a deterministic function of ``(seed, epoch, i)``; :meth:`set_epoch` draws new pairs.
     """
 
     def __init__(self, sources, exemplar_size: int = 127, instance_size: int = 255, context: float = 0.5,
-                 rotate: bool = False, seed: int = 0, relative_angle: float = 180.0):
+                 rotate: bool = False, seed: int = 0, relative_angle: float = 180.0, rotate_fraction: float = 1.0):
         if not 0 <= relative_angle <= 180:
             raise ValueError(f"relative_angle must lie in [0, 180] degrees, got {relative_angle}")
+        if not 0 <= rotate_fraction <= 1:
+            raise ValueError(f"rotate_fraction (the share of pairs in a random pose) must lie in [0, 1], got {rotate_fraction}")
         self.sources = list(sources)
         if not self.sources:
             raise ValueError("TrainingPairs: no pair source given")
         self.offsets = np.cumsum([0] + [len(s) for s in self.sources])
         self.exemplar_size, self.instance_size = exemplar_size, instance_size
         self.context, self.rotate, self.seed, self.relative_angle = context, rotate, seed, relative_angle
+        self.rotate_fraction = rotate_fraction
         self.epoch = 0
 
     def set_epoch(self, epoch: int) -> None:
@@ -165,6 +169,8 @@ class TrainingPairs(TorchDataset):
         rng = np.random.default_rng([self.seed, self.epoch, index])
         view_z, view_x = source.views(index - int(self.offsets[k]), rng)
         common = rng.uniform(-180.0, 180.0) if self.rotate else 0.0
+        if self.rotate_fraction < 1 and rng.random() >= self.rotate_fraction:  # no draw at 1: same pairs as before
+            common = 0.0
         angle = rng.uniform(-self.relative_angle, self.relative_angle) if self.rotate else 0.0
         aug = source.augmentation
         z = self._crop(view_z, self.exemplar_size, common, dataclasses.replace(aug, shift=0.0), rng)

@@ -8,6 +8,7 @@ import os
 from dataclasses import dataclass
 from typing import Optional
 
+import cv2
 import torch
 import torch.distributed as dist
 from torch.utils.data import DataLoader, DistributedSampler
@@ -138,8 +139,22 @@ def epoch_bar(state: dict, steps_per_epoch: int, epochs: int, max_steps: Optiona
                 disable=not show, dynamic_ncols=True)
 
 
-def epoch_loader(dataset, batch_size: int, workers: int, seed: int, epoch: int, skip_batches: int, ctx,
-                 worker_init_fn=None) -> DataLoader:
+class ForkSafeLoader(DataLoader):
+    """A DataLoader whose worker processes are forked while OpenCV runs on one thread, and keep that one
+    thread (the workers are the parallelism). A child forked while OpenCV's thread pool is up hangs at
+    its first parallel OpenCV call: a training whose process had just generated Builtin-train hung
+    before its first step."""
+
+    def __iter__(self):
+        threads = cv2.getNumThreads()
+        cv2.setNumThreads(1)
+        try:
+            return super().__iter__()
+        finally:
+            cv2.setNumThreads(threads)
+
+
+def epoch_loader(dataset, batch_size: int, workers: int, seed: int, epoch: int, skip_batches: int, ctx) -> DataLoader:
     """This process's share of one shuffled epoch (``DistributedSampler``, the same order for a given
     ``seed`` and ``epoch``), starting after ``skip_batches`` batches so that a resumed run continues where
     it stopped. Its generator is its own, so the global RNG (which losses may draw from) stays untouched
@@ -149,5 +164,5 @@ def epoch_loader(dataset, batch_size: int, workers: int, seed: int, epoch: int, 
     sampler.set_epoch(epoch)
     indices = list(sampler)[skip_batches * batch_size:]
     generator = torch.Generator().manual_seed(seed * 100_003 + epoch)
-    return DataLoader(dataset, batch_size=batch_size, sampler=indices, drop_last=True, num_workers=workers,
-                      pin_memory=ctx.device.type == "cuda", generator=generator, worker_init_fn=worker_init_fn)
+    return ForkSafeLoader(dataset, batch_size=batch_size, sampler=indices, drop_last=True, num_workers=workers,
+                          pin_memory=ctx.device.type == "cuda", generator=generator)

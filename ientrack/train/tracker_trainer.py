@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-import cv2
 import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
@@ -49,6 +48,7 @@ class TrainSettings:
     r_neg: float = 0.0
     rotate: bool = False  # turn both crops by a random angle (ientrack.data.pairs.TrainingPairs)
     relative_angle: float = 180.0  # and the search crop by up to this many degrees more
+    rotate_fraction: float = 1.0  # the share of pairs turned to a random pose (the rest upright)
     save_every: int = 500
     workers: int = field(default_factory=lambda: min(4, available_cpus()))  # loader processes
     seed: int = 0
@@ -173,13 +173,7 @@ def export_weights(model, path, half: bool = True, meta: Optional[dict] = None) 
 # -- the training loop --------------------------------------------------------------------------------
 def _epoch_loader(dataset, settings, ctx, epoch: int, skip_batches: int):
     dataset.set_epoch(epoch)
-    return epoch_loader(dataset, settings.batch_size, settings.workers, settings.seed, epoch, skip_batches, ctx,
-                        worker_init_fn=_one_thread_per_worker)
-
-
-def _one_thread_per_worker(_):
-    """OpenCV's warps in a loader worker use one thread: the workers are the parallelism."""
-    cv2.setNumThreads(1)
+    return epoch_loader(dataset, settings.batch_size, settings.workers, settings.seed, epoch, skip_batches, ctx)
 
 
 def train_tracker(config, data, out_dir, epochs: Optional[int] = None, batch_size: Optional[int] = None,
@@ -208,7 +202,7 @@ def train_tracker(config, data, out_dir, epochs: Optional[int] = None, batch_siz
     exemplar, instance = config.get("exemplar_size", 127), config.get("instance_size", 255)
     if not isinstance(data, TrainingPairs):
         data = TrainingPairs(data, exemplar, instance, config.get("context", 0.5), settings.rotate, settings.seed,
-                             settings.relative_angle)
+                             settings.relative_angle, settings.rotate_fraction)
     joined_before = dist.is_initialized()
     ctx = init_distributed(device)
     try:
