@@ -10,7 +10,7 @@ import torch
 import torch.nn as nn
 from torch.utils.data import TensorDataset
 
-from conftest import ctrl_c_at_call, shared_path
+from conftest import ctrl_c_at_call, shared_path, spawn_on_a_free_port
 from ientrack.checkpoint import load_checkpoint
 from ientrack.eval.cls_metrics import C8_ANGLES, rotated_accuracy
 from ientrack.eval.cls_report import collate_table
@@ -188,18 +188,11 @@ def _ddp_config(batch_size):
 
 
 def test_two_process_ddp_matches_one_process_with_the_whole_batch(tmp_path):
-    import socket
-
-    import torch.multiprocessing as mp
-
     from ientrack.models.cls_models import register_cls_model
 
     register_cls_model("no_bn", _no_bn_net)
     single = train_classifier(_ddp_config(batch_size=16), tmp_path / "single", device="cpu", progress=False)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    mp.spawn(_ddp_worker, args=(port, str(tmp_path / "ddp")), nprocs=2, join=True)
+    spawn_on_a_free_port(_ddp_worker, (str(tmp_path / "ddp"),))
     a, _ = load_checkpoint(tmp_path / "single" / "model.pt")
     b, _ = load_checkpoint(tmp_path / "ddp" / "model.pt")
     assert single["steps"] == 4 and json.loads((tmp_path / "ddp" / "results.json").read_text())["steps"] == 4

@@ -1,14 +1,13 @@
 """Distributed data parallel on CPU (gloo, 2 processes): gradients and a short train_tracker run."""
 import os
-import socket
 
 import numpy as np
 import pytest
 import torch
 import torch.distributed as dist
-import torch.multiprocessing as mp
 from torch.nn.parallel import DistributedDataParallel
 
+from conftest import spawn_on_a_free_port
 from ientrack.data.pairs import StillImagePairSource
 from ientrack.device import resolve_device
 from ientrack.train.distributed import DistContext, all_reduce_mean, init_distributed, print0
@@ -42,7 +41,7 @@ def images():
     return [rng.integers(0, 256, (120, 160, 3), dtype=np.uint8) for _ in range(4)]
 
 
-def worker(rank, world_size, port, out_dir):
+def worker(rank, port, world_size, out_dir):
     os.environ.update(RANK=str(rank), WORLD_SIZE=str(world_size), LOCAL_RANK=str(rank),
                       MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
     torch.set_num_threads(1)
@@ -68,14 +67,8 @@ def worker(rank, world_size, port, out_dir):
     dist.destroy_process_group()
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_two_process_gradients_equal_one_process_on_the_whole_batch(tmp_path):
-    mp.spawn(worker, args=(2, free_port(), str(tmp_path)), nprocs=2, join=True)
+    spawn_on_a_free_port(worker, (2, str(tmp_path)))
     net = model()
     z, x = batch()
     loss = forward_backward(net, BalancedLoss(9, 8), z, x, torch.amp.GradScaler("cpu", enabled=False))
