@@ -133,9 +133,10 @@ class TrainingPairs(TorchDataset):
     pose, and the search crop by a further random ``angle`` (uniform in ``[-relative_angle,
     relative_angle]`` degrees, a float32 scalar tensor): the target appears rotated by ``angle``
     counter-clockwise in ``x`` relative to ``z``. ``rotate_fraction`` below 1 keeps the other pairs'
-    common pose upright (their search crop still turned by ``angle``): real footage is mostly upright. A tracker with a template bank of rotations needs a
-    small ``relative_angle`` (the bank finds the pose; the features must match within a bank step); 180
-    asks the features themselves to match any relative pose.
+    common pose upright (their search crop still turned by ``angle``): real footage is mostly upright.
+    A tracker with a template bank of rotations needs a small ``relative_angle`` (the bank finds the pose;
+    the features must match within a bank step); 180 asks the features themselves to match any relative
+    pose.
     Item ``i`` is a deterministic function of ``(seed, epoch, i)``; :meth:`set_epoch` draws new pairs.
     """
 
@@ -144,7 +145,8 @@ class TrainingPairs(TorchDataset):
         if not 0 <= relative_angle <= 180:
             raise ValueError(f"relative_angle must lie in [0, 180] degrees, got {relative_angle}")
         if not 0 <= rotate_fraction <= 1:
-            raise ValueError(f"rotate_fraction (the share of pairs in a random pose) must lie in [0, 1], got {rotate_fraction}")
+            raise ValueError(f"rotate_fraction (the share of pairs in a random pose) must lie in [0, 1], "
+                             f"got {rotate_fraction}")
         self.sources = list(sources)
         if not self.sources:
             raise ValueError("TrainingPairs: no pair source given")
