@@ -11,7 +11,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ientrack.checkpoint import save_checkpoint
-from ientrack.geometry import box_center, box_to_polygon
+from ientrack.geometry import box_center, box_to_polygon, wrap_angle
 from ientrack.models.registry import build_backbone
 from ientrack.models.siamese import SiameseNet
 from ientrack.trackers.registry import build_tracker
@@ -243,9 +243,46 @@ def test_at_peak_follows_a_15_degree_turn_to_the_nearest_bank_entry_at_its_place
     assert np.linalg.norm(box_center(result.box) - center) < 2.0
 
 
+def _at_peak_scores(tracker, scores):
+    """``_peak_then_rotation`` on maps that are flat but for each candidate's ``scores`` at the centre."""
+    candidates = tracker._candidate_rotations()
+    responses = torch.zeros(3, len(candidates), 17, 17)
+    responses[1, :, 8, 8] = torch.as_tensor(scores, dtype=torch.float32)
+    tracker._window = cosine_window(17 * 16)
+    return candidates, tracker._peak_then_rotation(responses, candidates)
+
+
+@pytest.mark.parametrize("current, true_angle", [(0.0, 5.0), (0.0, -8.0), (340.0, -30.0)])
+def test_angle_interpolation_reads_the_vertex_of_the_parabola_through_the_neighbours(current, true_angle):
+    """Responses falling off as a parabola around ``true_angle``: the best entry plus the offset lands on
+    it, across the 0 / 360 seam too."""
+    tracker = SiamFCTracker(backbone=BandPassPixels(), device="cpu", num_rotations=16, angle_window=45.0,
+                            rotation_search="at_peak", angle_interpolation=True, window_influence=0.0)
+    tracker.angle = current
+    angles = wrap_angle(tracker.template_angles[tracker._candidate_rotations()])
+    candidates, peak = _at_peak_scores(tracker, 10.0 - ((angles - true_angle) / 22.5) ** 2)
+    measured = tracker.template_angles[candidates[peak.rotation]] + peak.rotation_offset
+    assert wrap_angle(measured) == pytest.approx(true_angle, abs=1e-3)
+
+
+def test_angle_interpolation_stays_on_the_entry_at_the_window_edge_and_is_off_by_default():
+    tracker = SiamFCTracker(backbone=BandPassPixels(), device="cpu", num_rotations=16, angle_window=22.5,
+                            rotation_search="at_peak", angle_interpolation=True, window_influence=0.0)
+    tracker.angle = 0.0  # candidates 0, 22.5, 337.5
+    _, peak = _at_peak_scores(tracker, [1.0, 2.0, 0.0])  # best at 22.5, whose right neighbour is not searched
+    assert (peak.rotation, peak.rotation_offset) == (1, 0.0)
+    _, peak = _at_peak_scores(tracker, [2.0, 2.0 - 1e-6, -50.0])  # nearly a tie: half way to the neighbour
+    assert (peak.rotation, peak.rotation_offset) == (0, pytest.approx(11.25, abs=1e-3))
+    tracker.angle_interpolation = False
+    _, peak = _at_peak_scores(tracker, [2.0, 1.5, 1.0])
+    assert (peak.rotation, peak.rotation_offset) == (0, 0.0)
+
+
 def test_an_unknown_rotation_search_is_refused():
     with pytest.raises(ValueError, match="rotation_search"):
         SiamFCTracker(backbone=BandPassPixels(), device="cpu", rotation_search="best")
+    with pytest.raises(ValueError, match="angle_interpolation .* needs rotation_search: at_peak"):
+        SiamFCTracker(backbone=BandPassPixels(), device="cpu", angle_interpolation=True)
 
 
 def test_bank_responses_prefer_the_entry_of_the_turn_at_the_true_position_and_leave_the_state():

@@ -46,14 +46,16 @@ def upsample_bicubic(maps: torch.Tensor, factor: int) -> torch.Tensor:
 @dataclass
 class Peak:
     """The chosen response: scale index, rotation index (into the candidates given), displacement
-    ``(dx, dy)`` of the peak from the map's centre in search-crop pixels, the raw response there, and
-    the peak's ``(row, column)`` in the upsampled map."""
+    ``(dx, dy)`` of the peak from the map's centre in search-crop pixels, the raw response there, the
+    peak's ``(row, column)`` in the upsampled map, and the degrees to add to the rotation's angle (a
+    reading between bank entries)."""
 
     scale: int
     rotation: int
     displacement: np.ndarray
     response: float
     location: tuple
+    rotation_offset: float = 0.0
 
 
 def locate_peak(

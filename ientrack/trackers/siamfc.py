@@ -77,7 +77,9 @@ class SiamFCTracker(Tracker):
     scale, rotation and position together) or ``at_peak`` (position and scale from the bank entry nearest
     the current angle alone, so that a turned template cannot pull the target elsewhere; the rotation is
     the candidate responding most within one response cell of that peak; a turn between two frames must
-    then stay within what the current template tolerates).
+    then stay within what the current template tolerates). ``angle_interpolation`` (``at_peak`` only): the
+    rotation is read between bank entries, at the vertex of the parabola through the chosen entry's
+    response and its two neighbours' (as the peak's position is read between response cells).
     ``crop_backend``: ``cv2`` (``warpAffine`` on the CPU), ``torch`` (``grid_sample`` on the device) or
     ``auto`` (torch on CUDA, cv2 on the CPU).
     """
@@ -105,6 +107,7 @@ class SiamFCTracker(Tracker):
         rotation_penalty: float = 1.0,
         angle_lr: float = 1.0,
         rotation_search: str = "joint",
+        angle_interpolation: bool = False,
         crop_backend: str = "auto",
         train_command: str = TRAIN_COMMAND,
     ):
@@ -138,7 +141,11 @@ class SiamFCTracker(Tracker):
         self.rotation_penalty = rotation_penalty
         if rotation_search not in ("joint", "at_peak"):
             raise ValueError(f"{name}: rotation_search must be joint or at_peak, got {rotation_search!r}")
+        if angle_interpolation and rotation_search != "at_peak":
+            raise ValueError(f"{name}: angle_interpolation reads the rotation at the peak: "
+                             "it needs rotation_search: at_peak")
         self.rotation_search = rotation_search
+        self.angle_interpolation = angle_interpolation
         self._window = None
         self._search_buffer = np.empty((num_scales, instance_size, instance_size, 3), np.uint8)
 
@@ -187,7 +194,7 @@ class SiamFCTracker(Tracker):
         self.center = np.clip(self.center + peak.displacement * search_scale, 0, self.image_size - 1)
         new_scale = self.scale * ((1 - self.scale_lr) + self.scale_lr * self.scales[peak.scale])
         self.scale = float(np.clip(new_scale, 4.0 / self.base_size.min(), (self.image_size / self.base_size).min()))
-        measured = self.template_angles[candidates[peak.rotation]]
+        measured = self.template_angles[candidates[peak.rotation]] + peak.rotation_offset
         self.angle = float(wrap_angle(self.angle + self.angle_lr * wrap_angle(measured - self.angle)))
         return self._result(0.5 * (1.0 + np.tanh(peak.response / 2)))  # sigmoid of the peak logit
 
@@ -210,8 +217,30 @@ class SiamFCTracker(Tracker):
         all_up = upsample_bicubic(responses[peak.scale], self.response_up)
         (iy, ix), r = peak.location, self.response_up
         near = all_up[:, max(iy - r, 0):iy + r + 1, max(ix - r, 0):ix + r + 1]
-        peak.rotation = int((near.amax(dim=(1, 2)) * self._rotation_penalties(candidates)).argmax())
+        scores = (near.amax(dim=(1, 2)) * self._rotation_penalties(candidates)).numpy()
+        peak.rotation = int(scores.argmax())
+        if self.angle_interpolation:
+            peak.rotation_offset = self._vertex_offset(scores, candidates, peak.rotation)
         return peak
+
+    def _vertex_offset(self, scores: np.ndarray, candidates: np.ndarray, best: int) -> float:
+        """Degrees from candidate ``best``'s angle to the vertex of the parabola through its score and its
+        two bank neighbours' (0 unless both neighbours are candidates and the parabola opens downwards).
+        The best score lies above both neighbours', so the vertex lies within half the way to either."""
+        n, index = len(self.template_angles), int(candidates[best])
+        position = {int(c): i for i, c in enumerate(candidates)}
+        left, right = position.get((index - 1) % n), position.get((index + 1) % n)
+        if left is None or right is None:
+            return 0.0
+        angle = self.template_angles[index]
+        x_left = float(wrap_angle(self.template_angles[candidates[left]] - angle))
+        x_right = float(wrap_angle(self.template_angles[candidates[right]] - angle))
+        rise_left, rise_right = scores[left] - scores[best], scores[right] - scores[best]
+        curvature = (rise_left / x_left - rise_right / x_right) / (x_left - x_right)
+        if curvature >= 0:
+            return 0.0
+        slope = rise_left / x_left - curvature * x_left
+        return float(-slope / (2 * curvature))
 
     def _candidate_rotations(self) -> np.ndarray:
         """Indices of the bank within ``angle_window`` of the current angle (at least the nearest one)."""
