@@ -74,6 +74,68 @@ def test_oracle_canonicalized_model_is_exactly_c4_invariant():
         assert not torch.allclose(extractor(torch.rot90(x, 1, dims=(-2, -1))), upright)
 
 
+class SecondBestOracle(MarkerOracle):
+    """Ranks the marker's pose second, a quarter turn later first: the canonical input comes out turned."""
+
+    def pose_logits(self, x):
+        marker = (super().pose_logits(x) > 200).float()
+        return marker + 1.5 * torch.roll(marker, 1, dims=1)
+
+
+class MarkerClassifier(torch.nn.Module):
+    """Class 0 of 3, sure of it (probability 0.99) when the marker sits top-left, unsure (0.38) otherwise;
+    counts the images it is shown."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen = 0
+
+    def forward(self, x):
+        self.seen += len(x)
+        logits = torch.zeros(len(x), 3)
+        logits[:, 0] = 5.4 * (x[:, 0, 0, 0] > 200).float() + 0.2
+        return logits
+
+
+def test_second_pose_is_tried_only_for_doubtful_images_and_the_surer_answer_kept():
+    x = images(4, 24) * 0.5
+    x[:, :, 0, 0] = 255.0
+    classifier = MarkerClassifier()
+    plain = CanonicalizedModel(SecondBestOracle(), classifier)
+    checked = CanonicalizedModel(SecondBestOracle(), classifier, second_pose_below=0.5)
+    sure = CanonicalizedModel(MarkerOracle(), classifier, second_pose_below=0.5)
+    with torch.no_grad():
+        assert (plain(x).softmax(dim=1)[:, 0] < 0.5).all()  # the first pose is wrong: unsure
+        assert checked.doubtful(x).all()
+        classifier.seen = 0
+        assert (checked(x).softmax(dim=1)[:, 0] > 0.98).all()
+        assert classifier.seen == 8  # every image looked at twice
+        classifier.seen = 0
+        assert (sure(torch.rot90(x, 1, dims=(-2, -1))).softmax(dim=1)[:, 0] > 0.98).all()
+        assert classifier.seen == 4  # the first pose right and sure: no second pass
+    with pytest.raises(ValueError, match="second_pose_below"):
+        CanonicalizedModel(MarkerOracle(), classifier, second_pose_below=1.5)
+
+
+@pytest.mark.parametrize("doubtful", ["half", "all"])
+def test_the_second_look_keeps_an_equivariant_canonicalizer_exactly_invariant(doubtful):
+    torch.manual_seed(0)
+    classifier = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 5, stride=4), torch.nn.Flatten(), torch.nn.Linear(100, 5))
+    classifier[2].weight.data *= 1e-3  # logits of a few units: no softmax saturates at 1
+    canonicalizer = EquivariantCanonicalizer("C4").eval()
+    x = images(6, 24)
+    with torch.no_grad():
+        confidence = classifier(canonicalizer.canonicalize(x)).softmax(dim=1).amax(dim=1)
+        threshold = float(confidence.median()) + 1e-6 if doubtful == "half" else 1.0
+        model = CanonicalizedModel(canonicalizer, classifier, second_pose_below=threshold).eval()
+        share = float(model.doubtful(x).float().mean())
+        upright = model(x)
+        for k in range(1, 4):
+            assert torch.allclose(model(torch.rot90(x, k, dims=(-2, -1))), upright, atol=1e-6)
+        assert not torch.allclose(classifier(torch.rot90(x, 1, dims=(-2, -1))), classifier(x), atol=1e-3)
+    assert share == (0.5 if doubtful == "half" else 1.0)
+
+
 def perfect_copy_logits(poses, margin=20.0):
     """Copy g of image b has pose g * poses[b], with confidence ``margin``."""
     b = len(poses)

@@ -2,11 +2,17 @@
 
     python tools/check_canonicalization.py --images /data/imagenet_samples \
         --canonicalizer trackers/canonicalizer_c4.pt --select odd
+    python tools/check_canonicalization.py --images /data/imagenet_samples --select odd \
+        --canonicalizer configs/ablations/canonicalizer_c4_e2cnn.pt --second-pose-below 0.5
 
 ``--images``: a folder with ``subset_index.csv`` (columns ``class_index`` and ``file``: ILSVRC class index
 per image). Images: shorter side 256 (bilinear), centre crop 224. C4-averaged top-1 is the mean over the
-four exact quarter turns (docs/PROTOCOLS.md). Latency: median wall time of one batch, same batch, same
-process, for the extractor alone and with the canonicalizer in front.
+four exact quarter turns (docs/PROTOCOLS.md). Latency: every image once (upright, in batches), the
+extractor alone and the canonicalized model back to back, ``--repeats`` times in one process; the ratio
+is the median of the paired ratios. ``--second-pose-below TAU ...``: the canonicalized model also tries
+the canonicalizer's second pose where the classifier's confidence is below TAU
+(``CanonicalizedModel(second_pose_below=TAU)``), one line per TAU with the share of images that took the
+second pass; their latency is counted in the ratio.
 """
 import argparse
 import statistics
@@ -24,11 +30,23 @@ from ientrack.models.efficientnet_lite import efficientnet_lite0
 from ientrack.models.siamese import fuse_conv_bn
 
 
-def median_latency(model, x, repeats: int) -> float:
-    """Median seconds of ``model(x)`` over ``repeats`` runs after a warm-up run."""
-    run = timer(lambda: model(x), torch.device("cpu"))
-    run()
-    return statistics.median(run() for _ in range(repeats))
+def paired_latency(reference, model, x, batch: int, repeats: int):
+    """Median seconds of ``reference`` and of ``model`` over all of ``x`` in batches, and the median of
+    their paired ratios (the two run back to back ``repeats`` times after a warm-up run of each)."""
+    runs = [timer(lambda m=m: [m(x[i:i + batch]) for i in range(0, len(x), batch)], torch.device("cpu"))
+            for m in (reference, model)]
+    for run in runs:
+        run()
+    pairs = [(runs[0](), runs[1]()) for _ in range(repeats)]
+    return (statistics.median(a for a, _ in pairs), statistics.median(b for _, b in pairs),
+            statistics.median(b / a for a, b in pairs))
+
+
+def report(name, model, x, labels, batch):
+    """Print ``model``'s top-1 upright, C4-averaged and at each quarter turn."""
+    scores = rotated_accuracy(model, TensorDataset(x, labels), C4_ANGLES, batch, progress=True)
+    print(f"{name:28s} upright {scores['upright']:.3f}  C4-averaged {scores['c4']:.3f}  per turn "
+          + " ".join(f"{scores['per_angle'][a]:.3f}" for a in C4_ANGLES))
 
 
 @tool_main()
@@ -41,8 +59,13 @@ def main(argv=None):
                              "trained on 'even', so 'odd' is held out")
     parser.add_argument("--batch", type=int, default=25)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--second-pose-below", type=float, nargs="+", default=[], metavar="TAU",
+                        help="also check the canonicalizer's second pose where the classifier's top "
+                             "probability is below TAU (one report per value)")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: leave the default)")
     args = parser.parse_args(argv)
+    if any(not 0.0 < tau <= 1.0 for tau in args.second_pose_below):
+        parser.error(f"--second-pose-below takes probabilities in (0, 1], got {args.second_pose_below}")
     if args.threads:
         torch.set_num_threads(args.threads)
     try:  # a missing folder, index or checkpoint: a message, no traceback
@@ -53,20 +76,24 @@ def main(argv=None):
     extractor = fuse_conv_bn(efficientnet_lite0(pretrained=True))  # batch norm folded, as the trackers run it
     canonicalized = CanonicalizedModel(fuse_conv_bn(canonicalizer), extractor).eval()
     print(f"{len(x)} images from {args.images} (select={args.select}); top-1 at 0/90/180/270 degrees")
-    for name, model in (("extractor alone", extractor), ("canonicalizer + extractor", canonicalized)):
-        scores = rotated_accuracy(model, TensorDataset(x, labels), C4_ANGLES, args.batch, progress=True)
-        print(f"{name:28s} upright {scores['upright']:.3f}  C4-averaged {scores['c4']:.3f}  per turn "
-              + " ".join(f"{scores['per_angle'][a]:.3f}" for a in C4_ANGLES))
+    report("extractor alone", extractor, x, labels, args.batch)
+    report("canonicalizer + extractor", canonicalized, x, labels, args.batch)
     with torch.no_grad():
         poses = torch.cat([canonicalized.canonicalizer.predict(x[i:i + args.batch]) for i in range(0, len(x), args.batch)])
     identity = canonicalized.canonicalizer.group.identity.index
     print(f"pose of the upright images: identity for {(poses == identity).float().mean():.2f} of them "
           f"(equivariant canonicalizers: the same share at every turn)")
-    batch = x[:args.batch]
-    alone = median_latency(extractor, batch, args.repeats)
-    both = median_latency(canonicalized, batch, args.repeats)
-    print(f"latency, batch {len(batch)}: extractor {1000 * alone:.1f} ms, canonicalizer + extractor "
-          f"{1000 * both:.1f} ms, ratio {both / alone:.2f}")
+    alone, both, ratio = paired_latency(extractor, canonicalized, x, args.batch, args.repeats)
+    print(f"latency, {len(x)} images in batches of {args.batch}: extractor {1000 * alone:.0f} ms, "
+          f"canonicalizer + extractor {1000 * both:.0f} ms, ratio {ratio:.2f}")
+    for tau in args.second_pose_below:
+        checked = CanonicalizedModel(canonicalized.canonicalizer, extractor, second_pose_below=tau).eval()
+        report(f"+ second pose below {tau:g}", checked, x, labels, args.batch)
+        with torch.no_grad():
+            share = torch.cat([checked.doubtful(x[i:i + args.batch]) for i in range(0, len(x), args.batch)])
+        _, both, ratio = paired_latency(extractor, checked, x, args.batch, args.repeats)
+        print(f"  second pass for {share.float().mean():.2f} of the images; latency {1000 * both:.0f} ms, "
+              f"ratio {ratio:.2f}")
 
 
 if __name__ == "__main__":

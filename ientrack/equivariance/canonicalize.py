@@ -16,6 +16,8 @@ extractor. If the pose is equivariant (``pose(h x) = h pose(x)``) the model is e
 
 All take RGB float images ``B x 3 x H x W`` in 0..255, the backbone convention.
 """
+from typing import Optional
+
 import numpy as np
 import torch
 import torch.nn as nn
@@ -70,8 +72,11 @@ class PosePredictor(nn.Module):
 
     def canonicalize(self, x: torch.Tensor) -> torch.Tensor:
         """``g^-1 x`` for each image's predicted pose ``g`` (exact ``rot90`` for multiples of 90 degrees)."""
-        elements = [self.group.inverse(self.group.elements[i]) for i in self.predict(x).tolist()]
-        return transform_batch(x, elements)
+        return self.turn_back(x, self.predict(x))
+
+    def turn_back(self, x: torch.Tensor, poses: torch.Tensor) -> torch.Tensor:
+        """``g^-1 x`` for each image's pose ``g`` given as an index into ``group.elements`` (B,)."""
+        return transform_batch(x, [self.group.inverse(self.group.elements[i]) for i in poses.tolist()])
 
     @torch.no_grad()
     def predict_pose(self, patches):
@@ -209,14 +214,38 @@ class EquivariantCanonicalizer(PosePredictor):
 
 class CanonicalizedModel(nn.Module):
     """``extractor(g^-1 x)`` with ``g`` the canonicalizer's pose of ``x`` (exactly C4-invariant when the
-    pose is equivariant)."""
+    pose is equivariant).
 
-    def __init__(self, canonicalizer: PosePredictor, extractor: nn.Module):
+    ``second_pose_below`` (a classifier as the extractor; None: off): where the classifier's top softmax
+    probability on the canonical input is below it, the input in the canonicalizer's second most likely
+    pose is classified too, and the more confident of the two answers kept. The classifier checks the
+    canonicalizer's choice; the extra pass is paid only for the doubtful images. With an equivariant pose
+    the two candidate inputs are the same for every turn of ``x``, so the model stays exactly invariant.
+    """
+
+    def __init__(self, canonicalizer: PosePredictor, extractor: nn.Module, second_pose_below: Optional[float] = None):
         super().__init__()
+        if second_pose_below is not None and not 0.0 < second_pose_below <= 1.0:
+            raise ValueError(f"second_pose_below is a probability threshold in (0, 1], got {second_pose_below}")
         self.canonicalizer, self.extractor = canonicalizer, extractor
+        self.second_pose_below = second_pose_below
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.extractor(self.canonicalizer.canonicalize(x))
+        if self.second_pose_below is None:
+            return self.extractor(self.canonicalizer.canonicalize(x))
+        ranked = self.canonicalizer.pose_logits(x).topk(2, dim=1).indices
+        out = self.extractor(self.canonicalizer.turn_back(x, ranked[:, 0]))
+        confidence = out.softmax(dim=1).amax(dim=1)
+        doubtful = torch.nonzero(confidence < self.second_pose_below).flatten()
+        if len(doubtful):
+            second = self.extractor(self.canonicalizer.turn_back(x[doubtful], ranked[doubtful, 1]))
+            better = second.softmax(dim=1).amax(dim=1) > confidence[doubtful]
+            out[doubtful[better]] = second[better]
+        return out
+
+    def doubtful(self, x: torch.Tensor) -> torch.Tensor:
+        """(B,) bool: the images whose canonical input the classifier answers below ``second_pose_below``."""
+        return self.extractor(self.canonicalizer.canonicalize(x)).softmax(dim=1).amax(dim=1) < self.second_pose_below
 
 
 def training_state(model: nn.Module) -> dict:
