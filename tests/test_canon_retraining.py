@@ -1,4 +1,5 @@
 """tools/train.py on a canonicalized tracker retrains its canonicalizer from upright frames and photos."""
+import re
 import runpy
 from pathlib import Path
 
@@ -70,8 +71,26 @@ def test_the_canonicalizer_commands_name_bad_input_without_a_traceback(tmp_path,
         ("train_canonicalizer", ["--images", str(tmp_path), "--trunk", "e2cnn", "--size", "64"], "size 64 is not exact"),
         ("train_canonicalizer", ["--images", str(tmp_path / "none")], "image folder not found"),
         ("check_canonicalization", ["--images", str(tmp_path)], "subset_index.csv is missing"),
+        ("check_canonicalization", ["--images", str(tmp_path), "--second-pose-below", "1.5"],
+         "--second-pose-below takes probabilities in (0, 1]"),
     ]
     for name, args, message in cases:
         with pytest.raises(SystemExit):
             tool[name](args)
         assert message in capsys.readouterr().err, (name, args)
+
+
+def test_the_check_reports_the_second_look_exactly_invariant_with_its_share_of_second_passes(tmp_path, capsys):
+    main = runpy.run_path(str(ROOT / "tools" / "check_canonicalization.py"))["main"]
+    rows = ["file,class_index"]
+    for name, label in (("chelsea", 281), ("coffee", 967), ("astronaut", 834)):
+        cv2.imwrite(str(tmp_path / f"{name}.png"), getattr(skimage.data, name)()[:, :, ::-1])
+        rows.append(f"{name}.png,{label}")
+    (tmp_path / "subset_index.csv").write_text("\n".join(rows) + "\n")
+    main(["--images", str(tmp_path), "--canonicalizer", str(E2CNN_ABLATION.parent / "canonicalizer_c4_e2cnn.pt"),
+          "--second-pose-below", "0.5", "--repeats", "1", "--batch", "3"])
+    out = capsys.readouterr().out
+    second = next(line for line in out.splitlines() if line.startswith("+ second pose below 0.5"))
+    per_turn = second.split("per turn")[1].split()
+    assert len(per_turn) == 4 and len(set(per_turn)) == 1  # the same top-1 at every quarter turn
+    assert re.search(r"second pass for (0|1)\.\d\d of the images; latency \d+ ms, ratio \d\.\d\d", out)
