@@ -278,11 +278,25 @@ def test_angle_interpolation_stays_on_the_entry_at_the_window_edge_and_is_off_by
     assert (peak.rotation, peak.rotation_offset) == (0, 0.0)
 
 
+@pytest.mark.parametrize("normalized, expected", [(False, 1), (True, 0)])
+def test_normalized_rotation_scores_divide_each_response_by_its_template_norm(normalized, expected):
+    """At the peak the 22.5 entry responds 2.4 against 2.0, with features 1.5 times as large: raw, it
+    wins; normalised (1.6 against 2.0), the upright entry does."""
+    tracker = SiamFCTracker(backbone=BandPassPixels(), device="cpu", num_rotations=16, angle_window=22.5,
+                            rotation_search="at_peak", normalized_rotation_scores=normalized, window_influence=0.0)
+    tracker.angle = 0.0  # candidates 0, 22.5, 337.5
+    tracker.bank_norms = torch.ones(16)
+    tracker.bank_norms[1] = 1.5
+    _, peak = _at_peak_scores(tracker, [2.0, 2.4, 0.0])
+    assert peak.rotation == expected
+
+
 def test_an_unknown_rotation_search_is_refused():
     with pytest.raises(ValueError, match="rotation_search"):
         SiamFCTracker(backbone=BandPassPixels(), device="cpu", rotation_search="best")
-    with pytest.raises(ValueError, match="angle_interpolation .* needs rotation_search: at_peak"):
-        SiamFCTracker(backbone=BandPassPixels(), device="cpu", angle_interpolation=True)
+    for option in ("angle_interpolation", "normalized_rotation_scores"):
+        with pytest.raises(ValueError, match="read the rotation at the peak: they need rotation_search: at_peak"):
+            SiamFCTracker(backbone=BandPassPixels(), device="cpu", **{option: True})
 
 
 def test_bank_responses_prefer_the_entry_of_the_turn_at_the_true_position_and_leave_the_state():

@@ -80,6 +80,9 @@ class SiamFCTracker(Tracker):
     then stay within what the current template tolerates). ``angle_interpolation`` (``at_peak`` only): the
     rotation is read between bank entries, at the vertex of the parabola through the chosen entry's
     response and its two neighbours' (as the peak's position is read between response cells).
+    ``normalized_rotation_scores`` (``at_peak`` only): each candidate's response at the peak is divided by
+    the norm of its template's features before the rotations are compared, so that no template wins by the
+    size of its features (a normalised cross-correlation: the search crop's norm is common to all).
     ``crop_backend``: ``cv2`` (``warpAffine`` on the CPU), ``torch`` (``grid_sample`` on the device) or
     ``auto`` (torch on CUDA, cv2 on the CPU).
     """
@@ -108,6 +111,7 @@ class SiamFCTracker(Tracker):
         angle_lr: float = 1.0,
         rotation_search: str = "joint",
         angle_interpolation: bool = False,
+        normalized_rotation_scores: bool = False,
         crop_backend: str = "auto",
         train_command: str = TRAIN_COMMAND,
     ):
@@ -141,11 +145,12 @@ class SiamFCTracker(Tracker):
         self.rotation_penalty = rotation_penalty
         if rotation_search not in ("joint", "at_peak"):
             raise ValueError(f"{name}: rotation_search must be joint or at_peak, got {rotation_search!r}")
-        if angle_interpolation and rotation_search != "at_peak":
-            raise ValueError(f"{name}: angle_interpolation reads the rotation at the peak: "
-                             "it needs rotation_search: at_peak")
+        if (angle_interpolation or normalized_rotation_scores) and rotation_search != "at_peak":
+            raise ValueError(f"{name}: angle_interpolation and normalized_rotation_scores read the rotation at "
+                             "the peak: they need rotation_search: at_peak")
         self.rotation_search = rotation_search
         self.angle_interpolation = angle_interpolation
+        self.normalized_rotation_scores = normalized_rotation_scores
         self._window = None
         self._search_buffer = np.empty((num_scales, instance_size, instance_size, 3), np.uint8)
 
@@ -176,6 +181,7 @@ class SiamFCTracker(Tracker):
         # a bank entry at angle a shows the target turned by a: the crop turns back by -a
         z = self._patches(image, self.base_z, -self.template_angles, self.exemplar_size)
         self.bank = self.backbone(z)
+        self.bank_norms = self.bank.flatten(1).norm(dim=1).float().cpu()
 
     @torch.inference_mode()
     def update(self, image: np.ndarray) -> TrackResult:
@@ -217,7 +223,10 @@ class SiamFCTracker(Tracker):
         all_up = upsample_bicubic(responses[peak.scale], self.response_up)
         (iy, ix), r = peak.location, self.response_up
         near = all_up[:, max(iy - r, 0):iy + r + 1, max(ix - r, 0):ix + r + 1]
-        scores = (near.amax(dim=(1, 2)) * self._rotation_penalties(candidates)).numpy()
+        scores = near.amax(dim=(1, 2)) * self._rotation_penalties(candidates)
+        if self.normalized_rotation_scores:
+            scores = scores / self.bank_norms[candidates]
+        scores = scores.numpy()
         peak.rotation = int(scores.argmax())
         if self.angle_interpolation:
             peak.rotation_offset = self._vertex_offset(scores, candidates, peak.rotation)
