@@ -106,6 +106,7 @@ def test_second_pose_is_tried_only_for_doubtful_images_and_the_surer_answer_kept
     sure = CanonicalizedModel(MarkerOracle(), classifier, second_pose_below=0.5)
     with torch.no_grad():
         assert (plain(x).softmax(dim=1)[:, 0] < 0.5).all()  # the first pose is wrong: unsure
+        assert not plain.doubtful(x).any()  # without a threshold nothing is looked at twice
         assert checked.doubtful(x).all()
         classifier.seen = 0
         assert (checked(x).softmax(dim=1)[:, 0] > 0.98).all()

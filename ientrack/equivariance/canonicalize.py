@@ -244,7 +244,10 @@ class CanonicalizedModel(nn.Module):
         return out
 
     def doubtful(self, x: torch.Tensor) -> torch.Tensor:
-        """(B,) bool: the images whose canonical input the classifier answers below ``second_pose_below``."""
+        """(B,) bool: the images whose canonical input the classifier answers below ``second_pose_below``
+        (none without it)."""
+        if self.second_pose_below is None:
+            return torch.zeros(len(x), dtype=torch.bool)
         return self.extractor(self.canonicalizer.canonicalize(x)).softmax(dim=1).amax(dim=1) < self.second_pose_below
 
 
