@@ -30,11 +30,16 @@ from ientrack.models.efficientnet_lite import efficientnet_lite0
 from ientrack.models.siamese import fuse_conv_bn
 
 
+def in_batches(fn, x, batch: int) -> torch.Tensor:
+    """``fn`` over ``x`` in batches of ``batch``, the outputs concatenated (no gradients)."""
+    with torch.no_grad():
+        return torch.cat([fn(x[i:i + batch]) for i in range(0, len(x), batch)])
+
+
 def paired_latency(reference, model, x, batch: int, repeats: int):
     """Median seconds of ``reference`` and of ``model`` over all of ``x`` in batches, and the median of
     their paired ratios (the two run back to back ``repeats`` times after a warm-up run of each)."""
-    runs = [timer(lambda m=m: [m(x[i:i + batch]) for i in range(0, len(x), batch)], torch.device("cpu"))
-            for m in (reference, model)]
+    runs = [timer(lambda m=m: in_batches(m, x, batch), torch.device("cpu")) for m in (reference, model)]
     for run in runs:
         run()
     pairs = [(runs[0](), runs[1]()) for _ in range(repeats)]
@@ -78,8 +83,7 @@ def main(argv=None):
     print(f"{len(x)} images from {args.images} (select={args.select}); top-1 at 0/90/180/270 degrees")
     report("extractor alone", extractor, x, labels, args.batch)
     report("canonicalizer + extractor", canonicalized, x, labels, args.batch)
-    with torch.no_grad():
-        poses = torch.cat([canonicalized.canonicalizer.predict(x[i:i + args.batch]) for i in range(0, len(x), args.batch)])
+    poses = in_batches(canonicalized.canonicalizer.predict, x, args.batch)
     identity = canonicalized.canonicalizer.group.identity.index
     print(f"pose of the upright images: identity for {(poses == identity).float().mean():.2f} of them "
           f"(equivariant canonicalizers: the same share at every turn)")
@@ -89,8 +93,7 @@ def main(argv=None):
     for tau in args.second_pose_below:
         checked = CanonicalizedModel(canonicalized.canonicalizer, extractor, second_pose_below=tau).eval()
         report(f"+ second pose below {tau:g}", checked, x, labels, args.batch)
-        with torch.no_grad():
-            share = torch.cat([checked.doubtful(x[i:i + args.batch]) for i in range(0, len(x), args.batch)])
+        share = in_batches(checked.doubtful, x, args.batch)
         _, both, ratio = paired_latency(extractor, checked, x, args.batch, args.repeats)
         print(f"  second pass for {share.float().mean():.2f} of the images; latency {1000 * both:.0f} ms, "
               f"ratio {ratio:.2f}")
