@@ -9,9 +9,10 @@ import ientrack.data.synthetic as synthetic
 from ientrack.crop import crop
 from ientrack.data.frames import read_frame
 from ientrack.data.rot import envelope_box
+from ientrack.data.registry import load_dataset
 from ientrack.data.synthetic import load_builtin
 from ientrack.data.synthetic_photos import PHOTO_FILES, load_photo, photo_path, skimage_data_dir
-from ientrack.data.synthetic_scene import PRESETS, plan_scene, render_frame
+from ientrack.data.synthetic_scene import FAMILIES, PRESETS, plan_scene, render_frame
 from ientrack.geometry import polygon_to_box, wrap_angle
 
 SMALL = dict(num_sequences=len(PRESETS), num_frames=10, frame_size=(160, 120), progress=False)
@@ -43,15 +44,18 @@ def _rect_of(polygon):
 
 
 def _outside_distance(polygon, shape):
-    """Per pixel of an ``H x W`` image: how far (in the rectangle's own axes, max-norm) its centre lies
-    outside the polygon's rectangle; negative inside."""
-    center, (w, h), angle = _rect_of(polygon)
-    a = np.radians(angle)
+    """Per pixel of an ``H x W`` image: how far its centre lies outside the convex 4-corner polygon (the
+    largest signed distance to the lines of its edges; negative inside; for a rectangle, the max-norm in
+    its own axes)."""
+    p = np.asarray(polygon, float).reshape(4, 2)
+    if np.sum(p[:, 0] * np.roll(p[:, 1], -1) - np.roll(p[:, 0], -1) * p[:, 1]) < 0:
+        p = p[::-1]  # corners in the order for which (dy, -dx) points out of every edge
     y, x = np.mgrid[0:shape[0], 0:shape[1]].astype(float)
-    dx, dy = x - center[0], y - center[1]
-    u = dx * np.cos(a) - dy * np.sin(a)  # coordinates along the rectangle's turned axes
-    v = dx * np.sin(a) + dy * np.cos(a)
-    return np.maximum(np.abs(u) - (w - 1) / 2, np.abs(v) - (h - 1) / 2)
+    distance = np.full(shape, -np.inf)
+    for a, b in zip(p, np.roll(p, -1, axis=0)):
+        normal = np.array([b[1] - a[1], a[0] - b[0]]) / np.linalg.norm(b - a)
+        distance = np.maximum(distance, (x - a[0]) * normal[0] + (y - a[1]) * normal[1])
+    return distance
 
 
 def test_photos_are_shipped_in_the_wheel_and_nothing_is_downloaded(tmp_path, monkeypatch):
@@ -132,17 +136,19 @@ def test_files_hold_the_rendered_frames_and_consistent_ground_truth(tmp_path):
         assert np.allclose(seq.gt[0], polygon_to_box(seq.polygons[0]), atol=2e-3)  # upright at frame 0
 
 
+@pytest.mark.parametrize("family", FAMILIES)
 @pytest.mark.parametrize("index", range(len(PRESETS)))
-def test_the_polygon_matches_the_pasted_target_pixels(index):
-    scene = plan_scene(index, 30, (320, 240))
+def test_the_polygon_matches_the_pasted_target_pixels(index, family):
+    scene = plan_scene(index, 30, (320, 240), seed=2, family=family)
+    reach = 1.0 if family == "turning" else 1.5  # a patch pixel's footprint: perspective magnifies the near edge
     for t in (0, 11, 29):
         rendered = render_frame(scene, t)
         distance = _outside_distance(scene.polygons[t], rendered.target_alpha.shape)
         alpha = rendered.target_alpha
         assert np.all(alpha[distance <= 0] >= 0.5 - 1e-4)  # every pixel inside the polygon is target
         assert np.all(alpha[distance <= -1] >= 1 - 1e-4)
-        assert np.all(distance[alpha >= 0.5 + 1e-4] <= 0.5)  # target pixels lie within half a pixel of it
-        assert np.all(alpha[distance > 1.5] == 0)
+        assert np.all(distance[alpha >= 0.5 + 1e-4] <= 0.5 * reach)  # within half a patch pixel of it
+        assert np.all(alpha[distance > 1.5 * reach] == 0)
     first = render_frame(scene, 0)
     assert np.array_equal(first.visible_alpha, first.target_alpha)  # frame 0 is never occluded
 
@@ -176,8 +182,26 @@ def test_sequences_contain_what_their_attributes_say():
             assert not scene.over
 
 
+def test_still_targets_stay_upright_but_tilt_and_their_files_hold_the_warped_polygon(tmp_path):
+    dataset = load_dataset("Builtin-still", str(tmp_path), num_frames=40, frame_size=(160, 120), progress=False)
+    assert dataset.name == "Builtin-still" and len(dataset) == len(PRESETS)
+    tilted = 0
+    for index, seq in enumerate(dataset):
+        scene = plan_scene(index, 40, (160, 120), seed=2, family="still")
+        assert seq.name == scene.name and seq.attributes == scene.attributes and "OPR" in seq.attributes
+        assert np.max(np.abs(seq.angles)) < 30  # a wobble, no turn
+        assert np.allclose(seq.polygons, scene.polygons, atol=2e-3) and np.allclose(seq.angles, scene.angles, atol=2e-3)
+        assert np.allclose(seq.gt, polygon_to_box(seq.polygons), atol=2e-3)
+        assert np.allclose(seq.gt[0], envelope_box(*_rect_of(seq.polygons[0])[:2], 0.0), atol=2e-3)  # frame 0: upright
+        sides = np.linalg.norm(np.diff(seq.polygons.reshape(-1, 4, 2)[:, [0, 1, 2]], axis=1), axis=2)
+        tilted += np.ptp(sides[:, 0] / sides[:, 1]) > 0.3  # the aspect of the seen quadrilateral changes
+    assert tilted >= len(PRESETS) // 2  # in at least half of them, over 40 frames
+
+
 def test_bad_configuration_is_refused(tmp_path):
     with pytest.raises(ValueError, match="num_frames >= 2"):
         load_builtin(str(tmp_path), num_frames=1)
     with pytest.raises(ValueError, match="64 x 64"):
         load_builtin(str(tmp_path), frame_size=(32, 32))
+    with pytest.raises(ValueError, match="family must be one of"):
+        load_builtin(str(tmp_path), family="tilted")

@@ -3,7 +3,8 @@
 Names (case-insensitive): ``OTB100`` (= ``OTB2015``), ``OTB2013``, ``OTB50``, ``GOT10k-train`` / ``-val`` /
 ``-test``, ``VOT<year>`` or ``VOT``, ``LaSOT`` (the 280-sequence test split), ``LaSOT-train``, ``LaSOT-full``,
 ``UAV123``, ``UAV20L``, ``Builtin`` (the synthetic benchmark), ``Builtin-train`` (64 more synthetic
-sequences from other seeds, for training), ``json:<path>`` or any ``*.json`` path (a
+sequences from other seeds, for training), ``Builtin-still`` (8 synthetic targets that stay upright but
+tilt out of the image plane), ``json:<path>`` or any ``*.json`` path (a
 pysot-style annotation file; frames under ``root``). ``Rot-<name>`` / ``Rot<omega>-<name>`` wraps any of
 them in the Rot protocol (in-plane rotation of ``omega`` degrees per frame, 2 by default).
 """
@@ -25,12 +26,15 @@ _ROT_PREFIX = re.compile(r"^rot(\d+(?:\.\d+)?)?-(.+)$", re.IGNORECASE)
 _VOT_NAME = re.compile(r"^vot(\d{4})?$", re.IGNORECASE)
 
 
-BUILTIN_TRAIN = {"num_sequences": 64, "seed": 1}  # disjoint draws from the benchmark's (seed 0)
+BUILTIN_VARIANTS = {  # the options of the built-in datasets other than Builtin; disjoint draws (other seeds)
+    "Builtin-train": {"num_sequences": 64, "seed": 1},
+    "Builtin-still": {"family": "still", "seed": 2},
+}
 
 
 def _builtin(root, name, allow_partial, **options) -> Dataset:
     from ientrack.data.synthetic import load_builtin  # written separately; imported only when asked for
-    dataset = load_builtin(cache_dir=root, **{**(BUILTIN_TRAIN if name == "Builtin-train" else {}), **options})
+    dataset = load_builtin(cache_dir=root, **{**BUILTIN_VARIANTS.get(name, {}), **options})
     dataset.name = name
     return dataset
 
@@ -56,6 +60,7 @@ _DATASETS: Dict[str, Tuple[str, List[str], Callable]] = {
     "uav20l": ("UAV20L", ["UAV123"], _call(load_uav123, "UAV20L")),
     "builtin": ("Builtin", [], _builtin),
     "builtin-train": ("Builtin-train", [], _builtin),
+    "builtin-still": ("Builtin-still", [], _builtin),
 }
 
 

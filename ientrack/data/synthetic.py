@@ -1,4 +1,5 @@
-"""The built-in benchmark ``Builtin``: rotating, scaling, occluded targets cut from real photos, no download.
+"""The built-in benchmarks ``Builtin`` (rotating, scaling, occluded targets cut from real photos) and
+``Builtin-still`` (targets that stay upright but tilt out of the image plane), no download.
 
 Sequences are generated deterministically (fixed seeds) from the CC0 photos shipped with scikit-image (see
 :mod:`ientrack.data.synthetic_scene` for what a scene holds) on first use into a cache folder
@@ -28,7 +29,7 @@ from tqdm import tqdm
 from ientrack.data.gt_files import read_boxes, read_rows
 from ientrack.data.sequence import Dataset, Sequence
 from ientrack.data.synthetic_photos import PHOTO_FILES, photos_digest
-from ientrack.data.synthetic_scene import plan_scene, render_frame
+from ientrack.data.synthetic_scene import FAMILIES, plan_scene, render_frame
 
 GENERATOR_VERSION = 1
 JPEG_QUALITY = 90
@@ -41,14 +42,16 @@ def default_cache_root() -> str:
     return os.environ.get(CACHE_ENV) or os.path.join(os.path.expanduser("~"), ".cache", "ientrack")
 
 
-def builtin_config(num_sequences: int, num_frames: int, frame_size, seed: int) -> dict:
+def builtin_config(num_sequences: int, num_frames: int, frame_size, seed: int, family: str = "turning") -> dict:
     """The validated configuration (plus generator version and JPEG quality) that defines a benchmark."""
     frame_size = tuple(int(v) for v in frame_size)
     if num_sequences < 1 or num_frames < 2 or len(frame_size) != 2 or min(frame_size) < 64:
         raise ValueError(f"built-in benchmark: need num_sequences >= 1, num_frames >= 2 and a frame_size (W, H) "
                          f"of at least 64 x 64, got {num_sequences}, {num_frames}, {frame_size}")
+    if family not in FAMILIES:
+        raise ValueError(f"built-in benchmark: family must be one of {sorted(FAMILIES)}, got {family!r}")
     return {"version": GENERATOR_VERSION, "num_sequences": int(num_sequences), "num_frames": int(num_frames),
-            "frame_size": list(frame_size), "seed": int(seed), "jpeg_quality": JPEG_QUALITY}
+            "frame_size": list(frame_size), "seed": int(seed), "family": family, "jpeg_quality": JPEG_QUALITY}
 
 
 def cache_key(config: dict) -> str:
@@ -68,7 +71,7 @@ def generate_builtin(folder: str, config: dict, progress: bool = True):
     manifest = dict(config, sequences=[])
     with tqdm(total=n * count, desc="generating Builtin", unit="frame", disable=None if progress else True) as bar:
         for index in range(count):
-            scene = plan_scene(index, n, tuple(config["frame_size"]), config["seed"])
+            scene = plan_scene(index, n, tuple(config["frame_size"]), config["seed"], config["family"])
             img_dir = os.path.join(folder, scene.name, "img")
             os.makedirs(img_dir)
             for t in range(n):
@@ -111,13 +114,15 @@ def _read_sequence(folder: str, name: str, attributes, num_frames: int) -> Seque
 
 
 def load_builtin(cache_dir: Optional[str] = None, num_sequences: int = 8, num_frames: int = 100,
-                 frame_size: Tuple[int, int] = (320, 240), seed: int = 0, progress: bool = True) -> Dataset:
-    """The ``Builtin`` dataset, generated into ``<cache root>/builtin-<key>/`` on first use (see module doc).
+                 frame_size: Tuple[int, int] = (320, 240), seed: int = 0, family: str = "turning",
+                 progress: bool = True) -> Dataset:
+    """A built-in dataset, generated into ``<cache root>/builtin-<key>/`` on first use (see module doc).
 
     ``cache_dir``: the cache root (default ``$IENTRACK_CACHE`` or ``~/.cache/ientrack``); the other
-    arguments define the benchmark (8 sequences of 100 frames of 320 x 240 by default) and its cache key.
+    arguments define the benchmark (8 sequences of 100 frames of 320 x 240 by default, ``family`` the
+    presets of :mod:`ientrack.data.synthetic_scene`) and its cache key.
     """
-    config = builtin_config(num_sequences, num_frames, frame_size, seed)
+    config = builtin_config(num_sequences, num_frames, frame_size, seed, family)
     root = cache_dir or default_cache_root()
     folder = os.path.join(root, f"builtin-{cache_key(config)}")
     if not os.path.isfile(os.path.join(folder, MANIFEST)):

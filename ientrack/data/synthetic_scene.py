@@ -11,6 +11,13 @@ outside its corners, the box convention). Illumination change is a global gain a
 Attributes (OTB codes): IPR when the target turns by 20 degrees or more, SV when its scale leaves
 [2/3, 3/2] of frame 0's, FM when its centre moves more than 20 px in one frame, OCC with an occluder,
 BC with a distractor, IV with illumination drift.
+
+Two families of presets: ``turning`` (the ``Builtin`` benchmark: six of eight targets turn in the image plane)
+and ``still`` (``Builtin-still``: every target keeps its in-plane angle up to a small wobble but tilts out of the
+image plane and breathes, the way real pedestrians, faces and vehicles change while they stay upright; the
+patch goes through a per-frame homography before its affine paste, and the ground-truth polygon is the
+warped quadrilateral). OPR when a target tilts by 20 degrees or more, DEF when its width breathes by more
+than 10%.
 """
 from dataclasses import dataclass, field
 from typing import List, NamedTuple, Optional, Tuple
@@ -21,7 +28,7 @@ import numpy as np
 from ientrack.crop import crop_matrices
 from ientrack.data.rot import envelope_box
 from ientrack.data.synthetic_photos import BACKGROUNDS, OCCLUDERS, TARGETS, load_photo
-from ientrack.geometry import rotated_rect_polygon
+from ientrack.geometry import polygon_to_box, rotated_rect_polygon
 
 # sequence i follows PRESETS[i % len(PRESETS)]: total turn range in degrees (None: a small wobble) and events
 PRESETS = (
@@ -34,15 +41,32 @@ PRESETS = (
     dict(turn=(180, 270), fm=True, iv=True),
     dict(turn=None, occluder=True, distractor=True, iv=True),
 )
+STILL_PRESETS = tuple(dict(turn=None, tilt=True, **events) for events in (
+    dict(distractor=True), dict(occluder=True), dict(iv=True, sv=True), dict(fm=True, distractor=True),
+    dict(), dict(iv=True, occluder=True), dict(fm=True, sv=True), dict(distractor=True, iv=True)))
+FAMILIES = {"turning": PRESETS, "still": STILL_PRESETS}
 
 
 @dataclass
 class Layer:
     """A patch pasted in every frame: ``premultiplied`` is ``h0 x w0 x 4`` float32 (RGB times alpha, alpha),
-    ``matrices`` the ``T x 2 x 3`` maps from patch pixels to frame pixels."""
+    ``matrices`` the ``T x 2 x 3`` maps from patch pixels to frame pixels, ``warps`` optional ``T x 3 x 3``
+    homographies of patch pixels applied before them."""
 
     premultiplied: np.ndarray
     matrices: np.ndarray
+    warps: Optional[np.ndarray] = None
+
+    def frame_map(self, t: int) -> np.ndarray:
+        """The ``3 x 3`` map from patch pixels to frame pixels at frame ``t``."""
+        m = np.vstack([self.matrices[t], [0.0, 0.0, 1.0]])
+        return m if self.warps is None else m @ self.warps[t]
+
+    def polygons(self) -> np.ndarray:
+        """``T x 8``: where the centres of the patch's corner pixels land in every frame."""
+        h0, w0 = self.premultiplied.shape[:2]
+        corners = np.array([[0, 0, 1], [w0 - 1, 0, 1], [w0 - 1, h0 - 1, 1], [0, h0 - 1, 1]], float)
+        return np.stack([_project(corners, self.frame_map(t)).reshape(-1) for t in range(len(self.matrices))])
 
 
 @dataclass
@@ -92,6 +116,35 @@ def _angle_curve(rng, n, turn) -> np.ndarray:
     speed = np.exp(0.6 * smooth_noise(rng, n - 1, 8.0))
     progress = np.concatenate([[0.0], np.cumsum(speed)])
     return total * progress / progress[-1] + 0.0  # + 0.0 turns -0.0 into 0.0
+
+
+def _tilts(rng, n, size) -> Tuple[np.ndarray, float, float]:
+    """``n`` homographies of a ``w x h`` patch's pixels: the patch turned out of the image plane about its
+    centre (yaw and pitch, smooth, 0 at frame 0, at most 60 degrees) as a pinhole camera at twice the patch's
+    size sees it, its width breathing first; with the largest tilt (degrees) and width factor's range."""
+    w, h = size
+    yaw, pitch = (np.clip(30.0 * (z - z[0]), -60, 60) for z in (smooth_noise(rng, n, 10.0), smooth_noise(rng, n, 10.0)))
+    breath = smooth_noise(rng, n, 8.0)
+    width = np.exp(0.08 * (breath - breath[0]))
+    center = np.array([(w - 1) / 2, (h - 1) / 2])
+    corners = np.array([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]], float)
+    focal = 2.0 * max(w, h)
+    warps = np.empty((n, 3, 3))
+    for t in range(n):
+        a, b = np.deg2rad(yaw[t]), np.deg2rad(pitch[t])
+        turn_y = np.array([[np.cos(a), 0, np.sin(a)], [0, 1, 0], [-np.sin(a), 0, np.cos(a)]])
+        turn_x = np.array([[1, 0, 0], [0, np.cos(b), -np.sin(b)], [0, np.sin(b), np.cos(b)]])
+        flat = np.concatenate([(corners - center) * [width[t], 1.0], np.zeros((4, 1))], axis=1)
+        turned = flat @ (turn_y @ turn_x).T
+        seen = center + focal * turned[:, :2] / (focal + turned[:, 2:])
+        warps[t] = cv2.getPerspectiveTransform(corners.astype(np.float32), seen.astype(np.float32))
+    return warps, float(np.max(np.abs([yaw, pitch]))), float(np.ptp(width))
+
+
+def _project(points, m) -> np.ndarray:
+    """``N x 2`` images of homogeneous ``N x 3`` points under the ``3 x 3`` map ``m``."""
+    mapped = points @ m.T
+    return mapped[:, :2] / mapped[:, 2:]
 
 
 def _path(rng, n, lo, hi, sigma) -> np.ndarray:
@@ -186,13 +239,16 @@ def _attributes(preset, centers, scales, angles) -> List[str]:
     return attributes
 
 
-def plan_scene(index: int, num_frames: int, frame_size=(320, 240), seed: int = 0) -> Scene:
-    """The deterministic plan of sequence ``index`` (preset ``index % len(PRESETS)``, random stream
-    ``(seed, index)``): photos, patches, trajectories, illumination and the target's ground truth."""
+def plan_scene(index: int, num_frames: int, frame_size=(320, 240), seed: int = 0, family: str = "turning") -> Scene:
+    """The deterministic plan of sequence ``index`` (preset ``index % 8`` of ``FAMILIES[family]``, random
+    stream ``(seed, index)``): photos, patches, trajectories, illumination and the target's ground truth."""
     if num_frames < 2:
         raise ValueError(f"built-in benchmark: num_frames must be at least 2, got {num_frames}")
+    if family not in FAMILIES:
+        raise ValueError(f"built-in benchmark: family must be one of {sorted(FAMILIES)}, got {family!r}")
+    presets = FAMILIES[family]
     rng = np.random.default_rng([seed, index])
-    preset = PRESETS[index % len(PRESETS)]
+    preset = presets[index % len(presets)]
     n, (fw, fh) = num_frames, frame_size
     short_side = min(fw, fh)
     background_name = BACKGROUNDS[index % len(BACKGROUNDS)]
@@ -226,29 +282,36 @@ def plan_scene(index: int, num_frames: int, frame_size=(320, 240), seed: int = 0
         g, b = smooth_noise(rng, n, 15.0), smooth_noise(rng, n, 15.0)
         gains, biases = np.clip(np.exp(0.25 * (g - g[0])), 0.6, 1.6), 15.0 * (b - b[0])
 
+    target = _layer(patch, centers, sizes, angles)
+    polygons, gt = rotated_rect_polygon(centers, sizes, angles), envelope_box(centers, sizes, angles)
+    attributes = _attributes(preset, centers, scales, angles)
+    if preset.get("tilt"):
+        target.warps, tilt, breathing = _tilts(rng, n, size)
+        polygons = target.polygons()
+        gt = polygon_to_box(polygons)
+        attributes += ["OPR"] * (tilt >= 20) + ["DEF"] * (breathing > 0.1)
     return Scene(name=f"s{index:02d}-{target_name}-on-{background_name}", frame_size=(fw, fh),
                  background=background.astype(np.float32), background_offsets=background_offsets,
-                 target=_layer(patch, centers, sizes, angles), under=under, over=over, gains=gains, biases=biases,
-                 polygons=rotated_rect_polygon(centers, sizes, angles), gt=envelope_box(centers, sizes, angles),
-                 angles=angles, attributes=_attributes(preset, centers, scales, angles))
+                 target=target, under=under, over=over, gains=gains, biases=biases,
+                 polygons=polygons, gt=gt, angles=angles, attributes=attributes)
 
 
 def _paste(canvas: np.ndarray, layer: Layer, t: int) -> np.ndarray:
     """Composite ``layer`` over ``canvas`` in place (premultiplied alpha, one warp of the patch's bounding
     region); returns the layer's alpha over the whole canvas."""
     h, w = canvas.shape[:2]
-    m = layer.matrices[t]
+    m = layer.frame_map(t)
     ph, pw = layer.premultiplied.shape[:2]
-    corners = np.array([[-1, -1, 1], [pw, -1, 1], [pw, ph, 1], [-1, ph, 1]], float) @ m.T
+    corners = _project(np.array([[-1, -1, 1], [pw, -1, 1], [pw, ph, 1], [-1, ph, 1]], float), m)
     x0, y0 = np.maximum(np.floor(corners.min(axis=0)).astype(int), 0)
     x1, y1 = np.minimum(np.ceil(corners.max(axis=0)).astype(int) + 1, [w, h])
     alpha = np.zeros((h, w), np.float32)
     if x1 <= x0 or y1 <= y0:
         return alpha
-    shifted = m.copy()
-    shifted[:, 2] -= (x0, y0)
-    warped = cv2.warpAffine(layer.premultiplied, shifted, (int(x1 - x0), int(y1 - y0)), flags=cv2.INTER_LINEAR,
-                            borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    shifted = np.array([[1.0, 0, -x0], [0, 1, -y0], [0, 0, 1]]) @ m
+    warp = cv2.warpAffine if layer.warps is None else cv2.warpPerspective
+    warped = warp(layer.premultiplied, shifted[:2] if layer.warps is None else shifted, (int(x1 - x0), int(y1 - y0)),
+                  flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
     region = canvas[y0:y1, x0:x1]
     region *= 1.0 - warped[:, :, 3:]
     region += warped[:, :, :3]
