@@ -20,7 +20,7 @@ from ientrack.atomic import write_text_atomic
 # the three rotation-equivariant trackers, their comparison points, and every OpenCV baseline this cv2 has
 TRACKERS = ["siamfc", "ien_siamfc", "re_siamfc", "effnet_siamfc", "canon_siamfc"] + [
     f"opencv_{algorithm}" for algorithm in available_algorithms()]
-DATASETS = ["Builtin", "OTB100", "Rot2-OTB100", "Rot4-OTB100", "VOT", "Rot2-VOT", "Rot4-VOT"]
+DATASETS = ["Builtin", "Builtin-still", "OTB100", "Rot2-OTB100", "Rot4-OTB100", "VOT", "Rot2-VOT", "Rot4-VOT"]
 
 
 @tool_main(on_interrupt="finished sequences are kept; rerun the same command to go on")

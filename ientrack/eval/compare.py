@@ -96,7 +96,8 @@ def results_page(tables: dict, command: str, device: str) -> str:
         "`docs/PROTOCOLS.md`. FPS is measured on this machine, with the frame decoding excluded.", "",
         "## Success AUC", "", metric_matrix(tables), "",
         "## Orientation: share of frames with the angle within 45 degrees", "",
-        "Datasets with ground-truth angles (the Rot- datasets, and Builtin, whose targets turn); the pooled "
+        "Datasets with ground-truth angles (the Rot- datasets, Builtin, whose targets turn, and Builtin-still, "
+        "whose targets wobble); the pooled "
         "columns are means over sequences, as for the AUC.", "",
         metric_matrix(tables, "orientation_within_45"), "",
     ]
