@@ -10,7 +10,7 @@ from torch.nn.parallel import DistributedDataParallel
 from conftest import spawn_on_a_free_port
 from ientrack.data.pairs import StillImagePairSource
 from ientrack.device import resolve_device
-from ientrack.train.distributed import DistContext, all_reduce_mean, init_distributed, print0
+from ientrack.train.distributed import DistContext, all_reduce_mean, cleanup, init_distributed, print0
 from ientrack.train.siamese_loss import BalancedLoss
 from ientrack.train.tracker_trainer import build_siamese_net, forward_backward, train_tracker
 
@@ -64,7 +64,7 @@ def worker(rank, port, world_size, out_dir):
     synced = [torch.zeros_like(params) for _ in range(world_size)]
     dist.all_gather(synced, params)
     assert result["step"] == 2 and torch.equal(synced[0], synced[1])  # replicas stay identical
-    dist.destroy_process_group()
+    cleanup()
 
 
 def test_two_process_gradients_equal_one_process_on_the_whole_batch(tmp_path):

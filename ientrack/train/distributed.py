@@ -107,8 +107,10 @@ def unwrap(model: torch.nn.Module) -> torch.nn.Module:
 
 
 def cleanup() -> None:
-    """Leave the process group, if one was joined."""
+    """Leave the process group, if one was joined, after every process has come this far (a process that
+    tears the group down while another still talks to it, e.g. rank 0 with the store, can abort)."""
     if dist.is_initialized():
+        dist.barrier()
         dist.destroy_process_group()
 
 
