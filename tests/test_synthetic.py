@@ -198,6 +198,17 @@ def test_still_targets_stay_upright_but_tilt_and_their_files_hold_the_warped_pol
     assert tilted >= len(PRESETS) // 2  # in at least half of them, over 40 frames
 
 
+def test_still_training_sequences_are_other_draws_of_the_still_family(tmp_path):
+    small = dict(num_frames=6, frame_size=(96, 72), num_sequences=3, progress=False)
+    train = load_dataset("Builtin-still-train", str(tmp_path / "train"), **small)
+    test = load_dataset("Builtin-still", str(tmp_path / "test"), **small)
+    assert train.name == "Builtin-still-train" and len(train) == 3
+    for index, (seq, other) in enumerate(zip(train, test)):
+        scene = plan_scene(index, 6, (96, 72), seed=3, family="still")
+        assert seq.attributes == scene.attributes and np.allclose(seq.polygons, scene.polygons, atol=2e-3)
+        assert not np.allclose(seq.gt[0], other.gt[0])  # not the benchmark's targets
+
+
 def test_bad_configuration_is_refused(tmp_path):
     with pytest.raises(ValueError, match="num_frames >= 2"):
         load_builtin(str(tmp_path), num_frames=1)

@@ -4,7 +4,7 @@ Names (case-insensitive): ``OTB100`` (= ``OTB2015``), ``OTB2013``, ``OTB50``, ``
 ``-test``, ``VOT<year>`` or ``VOT``, ``LaSOT`` (the 280-sequence test split), ``LaSOT-train``, ``LaSOT-full``,
 ``UAV123``, ``UAV20L``, ``Builtin`` (the synthetic benchmark), ``Builtin-train`` (64 more synthetic
 sequences from other seeds, for training), ``Builtin-still`` (8 synthetic targets that stay upright but
-tilt out of the image plane), ``json:<path>`` or any ``*.json`` path (a
+tilt out of the image plane), ``Builtin-still-train`` (64 more of those, for training), ``json:<path>`` or any ``*.json`` path (a
 pysot-style annotation file; frames under ``root``). ``Rot-<name>`` / ``Rot<omega>-<name>`` wraps any of
 them in the Rot protocol (in-plane rotation of ``omega`` degrees per frame, 2 by default).
 """
@@ -29,6 +29,7 @@ _VOT_NAME = re.compile(r"^vot(\d{4})?$", re.IGNORECASE)
 BUILTIN_VARIANTS = {  # the options of the built-in datasets other than Builtin; disjoint draws (other seeds)
     "Builtin-train": {"num_sequences": 64, "seed": 1},
     "Builtin-still": {"family": "still", "seed": 2},
+    "Builtin-still-train": {"family": "still", "num_sequences": 64, "seed": 3},
 }
 
 
@@ -61,6 +62,7 @@ _DATASETS: Dict[str, Tuple[str, List[str], Callable]] = {
     "builtin": ("Builtin", [], _builtin),
     "builtin-train": ("Builtin-train", [], _builtin),
     "builtin-still": ("Builtin-still", [], _builtin),
+    "builtin-still-train": ("Builtin-still-train", [], _builtin),
 }
 
 
