@@ -90,6 +90,29 @@ def test_a_plain_process_is_a_world_of_one(monkeypatch, capsys):
     assert capsys.readouterr().out == "hello\n"
 
 
+def test_a_run_leaves_the_group_it_joined_after_a_barrier_and_at_once_on_an_error(monkeypatch):
+    from ientrack.train import distributed
+
+    calls, joined = [], []
+    monkeypatch.setattr(dist, "is_initialized", lambda: bool(joined))
+    monkeypatch.setattr(distributed, "init_distributed", lambda device: joined.append(1) or DistContext())
+    monkeypatch.setattr(dist, "barrier", lambda: calls.append("barrier"))
+    monkeypatch.setattr(dist, "destroy_process_group", lambda: calls.append("destroy") or joined.clear())
+    with distributed.process_group("cpu") as ctx:
+        assert ctx == DistContext()
+    assert calls == ["barrier", "destroy"]
+    calls.clear()
+    with pytest.raises(KeyError):  # an error: no barrier, where the other processes may never arrive
+        with distributed.process_group("cpu"):
+            raise KeyError("a failing step")
+    assert calls == ["destroy"]
+    calls.clear()
+    joined.append(1)  # a group joined by the caller (the test above, torchrun scripts) is the caller's to leave
+    with distributed.process_group("cpu"):
+        pass
+    assert calls == [] and joined
+
+
 def test_bad_environment_and_devices_are_named(monkeypatch):
     monkeypatch.setenv("WORLD_SIZE", "two")
     with pytest.raises(ValueError, match="WORLD_SIZE"):

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Optional
 
 import torch
-import torch.distributed as dist
 import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel
 
@@ -31,8 +30,8 @@ from ientrack.eval.cls_metrics import rotated_accuracy
 from ientrack.models.cls_fields import count_parameters
 from ientrack.models.cls_models import build_cls_model
 from ientrack.train.cls_config import ClsConfig
-from ientrack.train.distributed import (barrier, cleanup, epoch_bar, epoch_loader, found_by_every_process,
-                                        init_distributed, print0, steps_per_epoch, unwrap)
+from ientrack.train.distributed import (barrier, epoch_bar, epoch_loader, found_by_every_process, print0,
+                                        process_group, steps_per_epoch, unwrap)
 from ientrack.train.interrupt import save_on_interrupt
 from ientrack.train.schedules import OneCycle, one_cycle
 from ientrack.precision import amp_dtype, autocast
@@ -100,13 +99,8 @@ def train_classifier(config: ClsConfig, out_dir, device: str = "auto", resume: b
     run; the results say how many steps ran). ``amp``: mixed precision, by default on CUDA only.
     ``export_backbone_to``: also save the backbone's weights there (``alexnet_siamfc``).
     """
-    joined_before = dist.is_initialized()
-    ctx = init_distributed(device)
-    try:
+    with process_group(device) as ctx:
         return _train(config, Path(out_dir), ctx, resume, max_steps, amp, progress, export_backbone_to)
-    finally:
-        if not joined_before:
-            cleanup()
 
 
 def _train(config, out_dir, ctx, resume, max_steps, amp, progress, export_to):

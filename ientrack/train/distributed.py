@@ -5,6 +5,7 @@ A job started by ``torchrun`` (one or many machines) finds ``RANK``, ``WORLD_SIZ
 of one. The backend is NCCL on CUDA and gloo on CPU.
 """
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Optional
 
@@ -106,12 +107,31 @@ def unwrap(model: torch.nn.Module) -> torch.nn.Module:
     return model.module if isinstance(model, torch.nn.parallel.DistributedDataParallel) else model
 
 
-def cleanup() -> None:
-    """Leave the process group, if one was joined, after every process has come this far (a process that
-    tears the group down while another still talks to it, e.g. rank 0 with the store, can abort)."""
+def cleanup(wait: bool = True) -> None:
+    """Leave the process group, if one was joined; with ``wait``, after every process has come this far
+    (a process that tears the group down while another still talks to it, e.g. rank 0 with the store, can
+    abort)."""
     if dist.is_initialized():
-        dist.barrier()
+        if wait:
+            dist.barrier()
         dist.destroy_process_group()
+
+
+@contextmanager
+def process_group(device: str = "auto"):
+    """``with process_group(device) as ctx:`` :func:`init_distributed` for the block, and where this call
+    joined the group, leaving it afterwards: after a barrier when the block ends, at once on an error
+    (waiting for processes that may be stuck elsewhere would hang the job)."""
+    joined_before = dist.is_initialized()
+    ctx = init_distributed(device)
+    try:
+        yield ctx
+    except BaseException:
+        if not joined_before:
+            cleanup(wait=False)
+        raise
+    if not joined_before:
+        cleanup()
 
 
 def available_cpus() -> int:

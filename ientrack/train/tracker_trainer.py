@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Optional
 
 import torch
-import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 
 from ientrack.checkpoint import load_checkpoint, save_checkpoint
@@ -23,9 +22,8 @@ from ientrack.data.pairs import TrainingPairs
 from ientrack.models.heads import XCorrHead
 from ientrack.models.registry import build_backbone
 from ientrack.models.siamese import SiameseNet, backbone_state
-from ientrack.train.distributed import (all_reduce_mean, available_cpus, barrier, cleanup, epoch_loader,
-                                        epoch_bar, found_by_every_process, init_distributed, print0,
-                                        steps_per_epoch, unwrap)
+from ientrack.train.distributed import (all_reduce_mean, available_cpus, barrier, epoch_loader, epoch_bar,
+                                        found_by_every_process, print0, process_group, steps_per_epoch, unwrap)
 from ientrack.train.ien_tracker_loss import build_ien, ien_train_step
 from ientrack.train.interrupt import save_on_interrupt
 from ientrack.train.siamese_loss import BalancedLoss
@@ -203,14 +201,9 @@ def train_tracker(config, data, out_dir, epochs: Optional[int] = None, batch_siz
     if not isinstance(data, TrainingPairs):
         data = TrainingPairs(data, exemplar, instance, config.get("context", 0.5), settings.rotate, settings.seed,
                              settings.relative_angle, settings.rotate_fraction)
-    joined_before = dist.is_initialized()
-    ctx = init_distributed(device)
-    try:
+    with process_group(device) as ctx:
         stop = Stop(max_steps, None if max_minutes is None else time.monotonic() + 60 * max_minutes)
         return _train(config, data, Path(out_dir), settings, ctx, resume, amp, stop, export, pretrained, progress)
-    finally:
-        if not joined_before:
-            cleanup()
 
 
 def _train(config, dataset, out_dir, settings, ctx, resume, amp, stop, export, pretrained, progress):
