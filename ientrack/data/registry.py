@@ -5,8 +5,9 @@ Names (case-insensitive): ``OTB100`` (= ``OTB2015``), ``OTB2013``, ``OTB50``, ``
 ``UAV123``, ``UAV20L``, ``Builtin`` (the synthetic benchmark), ``Builtin-train`` (64 more synthetic
 sequences from other seeds, for training), ``Builtin-still`` (8 synthetic targets that stay upright but
 tilt out of the image plane), ``Builtin-still-train`` (64 more of those, for training), ``json:<path>``
-or any ``*.json`` path (a pysot-style annotation file; frames under ``root``). ``Rot-<name>`` / ``Rot<omega>-<name>`` wraps any of
-them in the Rot protocol (in-plane rotation of ``omega`` degrees per frame, 2 by default).
+or any ``*.json`` path (a pysot-style annotation file; frames under ``root``). ``Rot-<name>`` /
+``Rot<omega>-<name>`` wraps any of them in the Rot protocol (in-plane rotation of ``omega`` degrees per
+frame, 2 by default).
 """
 import re
 from typing import Callable, Dict, List, Optional, Tuple
