@@ -60,10 +60,7 @@ _DATASETS: Dict[str, Tuple[str, List[str], Callable]] = {
     "lasot-full": ("LaSOT-full", ["LASOT"], _call(load_lasot, "full")),
     "uav123": ("UAV123", ["UAV123"], _call(load_uav123, "UAV123")),
     "uav20l": ("UAV20L", ["UAV123"], _call(load_uav123, "UAV20L")),
-    "builtin": ("Builtin", [], _builtin),
-    "builtin-train": ("Builtin-train", [], _builtin),
-    "builtin-still": ("Builtin-still", [], _builtin),
-    "builtin-still-train": ("Builtin-still-train", [], _builtin),
+    **{name.lower(): (name, [], _builtin) for name in ("Builtin", *BUILTIN_VARIANTS)},
 }
 
 
