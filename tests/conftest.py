@@ -1,8 +1,11 @@
-"""Shared fixtures: the real benchmark samples in ../shared/data (tests skip, saying why, without them);
-two-process runs on a free port."""
+"""Shared fixtures: the real benchmark samples in ../shared/data (tests skip, saying why, without them), a
+small pysot-style benchmark cut from them; two-process runs on a free port."""
+import json
+import shutil
 import socket
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -19,6 +22,27 @@ def shared_path(*parts) -> Path:
 @pytest.fixture
 def shared_data():
     return shared_path()
+
+
+SMALL_BENCHMARK_FRAMES = 12
+
+
+@pytest.fixture
+def small_benchmark(tmp_path):
+    """Two real OTB sequences cut to 12 frames, described by a pysot-style JSON file."""
+    annotations = {}
+    for name in ("Couple", "Crossing"):
+        source = shared_path("otb", name)
+        (tmp_path / "frames" / name).mkdir(parents=True)
+        names = [f"{i:04d}.jpg" for i in range(1, SMALL_BENCHMARK_FRAMES + 1)]
+        for file in names:
+            shutil.copy(source / "img" / file, tmp_path / "frames" / name / file)
+        gt = np.loadtxt(source / "groundtruth_rect.txt", delimiter="\t")[:SMALL_BENCHMARK_FRAMES]
+        annotations[name.lower()] = {"name": name, "img_names": [f"{name}/{f}" for f in names],
+                                     "gt_rect": gt.tolist(), "init_rect": gt[0].tolist(), "attr": ["SV"]}
+    path = tmp_path / "Small.json"
+    path.write_text(json.dumps(annotations))
+    return tmp_path, path
 
 
 def ctrl_c_at_call(monkeypatch, owner, name: str, call: int):

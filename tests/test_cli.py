@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import ctrl_c_at_call, shared_path
+from conftest import SMALL_BENCHMARK_FRAMES, ctrl_c_at_call, shared_path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
@@ -17,26 +17,6 @@ import bank_responses as bank_cli  # noqa: E402
 import demo as demo_cli  # noqa: E402
 import eval as eval_cli  # noqa: E402
 import test as test_cli  # noqa: E402
-
-N_FRAMES = 12
-
-
-@pytest.fixture
-def small_benchmark(tmp_path):
-    """Two real OTB sequences cut to 12 frames, described by a pysot-style JSON file."""
-    annotations = {}
-    for name in ("Couple", "Crossing"):
-        source = shared_path("otb", name)
-        (tmp_path / "frames" / name).mkdir(parents=True)
-        names = [f"{i:04d}.jpg" for i in range(1, N_FRAMES + 1)]
-        for file in names:
-            shutil.copy(source / "img" / file, tmp_path / "frames" / name / file)
-        gt = np.loadtxt(source / "groundtruth_rect.txt", delimiter="\t")[:N_FRAMES]
-        annotations[name.lower()] = {"name": name, "img_names": [f"{name}/{f}" for f in names],
-                                     "gt_rect": gt.tolist(), "init_rect": gt[0].tolist(), "attr": ["SV"]}
-    path = tmp_path / "Small.json"
-    path.write_text(json.dumps(annotations))
-    return tmp_path, path
 
 
 def run_test_cli(tmp_path, json_path, *extra):
@@ -51,7 +31,7 @@ def test_test_py_tracks_scores_plots_and_resumes(small_benchmark, capsys):
     table = capsys.readouterr().out
     assert "| opencv_mil |" in table and "Success AUC" in table
     boxes = tmp_path / "results" / "Small" / "opencv_mil" / "Couple.txt"
-    assert np.loadtxt(boxes, delimiter=",").shape == (N_FRAMES, 4)
+    assert np.loadtxt(boxes, delimiter=",").shape == (SMALL_BENCHMARK_FRAMES, 4)
     assert (tmp_path / "reports" / "Small" / "success_plot.png").is_file()
     assert (tmp_path / "reports" / "Small" / "precision_plot.pdf").is_file()
     performance = json.loads((tmp_path / "reports" / "Small" / "opencv_mil" / "performance.json").read_text())
@@ -122,7 +102,7 @@ def test_harness_got10k_runs_the_toolkit_offline_with_our_numbers(tmp_path, caps
 def test_ctrl_c_keeps_finished_sequences_and_a_rerun_goes_on(small_benchmark, monkeypatch, capsys):
     from ientrack.trackers.opencv import OpenCVTracker
     tmp_path, json_path = small_benchmark
-    ctrl_c_at_call(monkeypatch, OpenCVTracker, "update", N_FRAMES + 3)  # in the second sequence
+    ctrl_c_at_call(monkeypatch, OpenCVTracker, "update", SMALL_BENCHMARK_FRAMES + 3)  # in the second sequence
     with pytest.raises(SystemExit) as stop:
         run_test_cli(tmp_path, json_path)
     assert stop.value.code == 130

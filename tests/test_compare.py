@@ -6,7 +6,6 @@ import pytest
 
 from ientrack.eval.compare import metric_matrix, dataset_roots, real_groups, root_for
 from ientrack.eval.experiment import score_results
-from test_cli import small_benchmark  # noqa: F401  (the fixture)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 import compare as compare_cli  # noqa: E402
@@ -20,7 +19,7 @@ def test_roots_parse_and_rot_datasets_use_their_base_root():
         dataset_roots(["/data/otb"])
 
 
-def test_the_page_holds_the_command_and_the_scores_of_each_dataset(small_benchmark, capsys):  # noqa: F811
+def test_the_page_holds_the_command_and_the_scores_of_each_dataset(small_benchmark, capsys):
     tmp_path, json_path = small_benchmark
     out = tmp_path / "RESULTS.md"
     argv = ["--trackers", "opencv_mil", "--datasets", str(json_path), f"Rot4-{json_path}",

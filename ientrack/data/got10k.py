@@ -2,10 +2,9 @@
 ``groundtruth.txt``. The test split publishes only the first box: its sequences have ``gt=None`` and
 ``init_box`` set."""
 import os
-from typing import List
 
 from ientrack.data.errors import missing_root_error, present_sequences
-from ientrack.data.gt_files import list_images, matched_length, read_boxes
+from ientrack.data.gt_files import list_images, matched_length, read_boxes, sequence_names
 from ientrack.data.sequence import Dataset, Sequence
 
 SPLITS = ("train", "val", "test")
@@ -19,15 +18,6 @@ def _split_dir(root: str, split: str) -> str:
     if os.path.basename(os.path.normpath(root)).lower() == split and os.path.isdir(root):
         return root
     return candidate
-
-
-def _sequence_names(split_dir: str) -> List[str]:
-    """The names in ``list.txt``, else every subfolder holding a ``groundtruth.txt``."""
-    list_file = os.path.join(split_dir, "list.txt")
-    if os.path.isfile(list_file):
-        with open(list_file, "r", encoding="utf-8") as f:
-            return [line.strip() for line in f if line.strip()]
-    return sorted(n for n in os.listdir(split_dir) if os.path.isfile(os.path.join(split_dir, n, "groundtruth.txt")))
 
 
 def _load_sequence(seq_dir: str, name: str, split: str) -> Sequence:
@@ -62,6 +52,6 @@ def load_got10k(root, split: str = "val", allow_partial: bool = False, name: str
     split_dir = _split_dir(str(root), split) if root is not None else None
     if split_dir is None or not os.path.isdir(split_dir):
         raise missing_root_error(name, "GOT10K", split_dir)
-    present = present_sequences(name, "GOT10K", split_dir, _sequence_names(split_dir),
+    present = present_sequences(name, "GOT10K", split_dir, sequence_names(split_dir),
                                 lambda seq: _missing_parts(os.path.join(split_dir, seq), seq), allow_partial)
     return Dataset(name, [_load_sequence(os.path.join(split_dir, s), s, split) for s in present])

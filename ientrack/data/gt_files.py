@@ -74,3 +74,13 @@ def list_images(folder: str, extensions=(".jpg", ".jpeg", ".png", ".bmp")) -> Li
     """Sorted paths of the image files directly inside ``folder`` (names compared as plain strings)."""
     names = sorted(n for n in os.listdir(folder) if n.lower().endswith(extensions))
     return [os.path.join(folder, n) for n in names]
+
+
+def sequence_names(folder: str) -> List[str]:
+    """The sequence names in ``folder/list.txt`` (GOT-10k and VOT write one), else every subfolder of
+    ``folder`` holding a ``groundtruth.txt``, sorted."""
+    list_file = os.path.join(folder, "list.txt")
+    if os.path.isfile(list_file):
+        with open(list_file, "r", encoding="utf-8") as f:
+            return [line.strip() for line in f if line.strip()]
+    return sorted(n for n in os.listdir(folder) if os.path.isfile(os.path.join(folder, n, "groundtruth.txt")))

@@ -7,7 +7,7 @@ from typing import List
 import numpy as np
 
 from ientrack.data.errors import missing_root_error, present_sequences
-from ientrack.data.gt_files import list_images, matched_length, read_rows
+from ientrack.data.gt_files import list_images, matched_length, read_rows, sequence_names
 from ientrack.data.sequence import Dataset, Sequence
 from ientrack.geometry import box_to_polygon
 
@@ -15,14 +15,6 @@ from ientrack.geometry import box_to_polygon
 def _frames_dir(seq_dir: str) -> str:
     color = os.path.join(seq_dir, "color")
     return color if os.path.isdir(color) else seq_dir
-
-
-def _sequence_names(root: str) -> List[str]:
-    list_file = os.path.join(root, "list.txt")
-    if os.path.isfile(list_file):
-        with open(list_file, "r", encoding="utf-8") as f:
-            return [line.strip() for line in f if line.strip()]
-    return sorted(n for n in os.listdir(root) if os.path.isfile(os.path.join(root, n, "groundtruth.txt")))
 
 
 def _tags(seq_dir: str) -> List[str]:
@@ -73,6 +65,6 @@ def load_vot(root, name: str = "VOT", allow_partial: bool = False, family: str =
     if root is None or not os.path.isdir(root):
         raise missing_root_error(name, family, root)
     root = str(root)
-    present = present_sequences(name, family, root, _sequence_names(root),
+    present = present_sequences(name, family, root, sequence_names(root),
                                 lambda seq: _missing_parts(root, seq), allow_partial)
     return Dataset(name, [_load_sequence(root, s) for s in present])
