@@ -80,14 +80,19 @@ def test_the_canonicalizer_commands_name_bad_input_without_a_traceback(tmp_path,
         assert message in capsys.readouterr().err, (name, args)
 
 
-def test_the_check_reports_the_second_look_exactly_invariant_with_its_share_of_second_passes(tmp_path, capsys):
+@pytest.mark.parametrize("canonicalizers", [[E2CNN_ABLATION.parent / "canonicalizer_c4_e2cnn.pt"],
+                                            [ROOT / "trackers" / "canonicalizer_c4.pt",
+                                             E2CNN_ABLATION.parent / "canonicalizer_c4_e2cnn.pt"]],
+                         ids=["steerable", "both"])
+def test_the_check_reports_the_second_look_exactly_invariant_with_its_share_of_second_passes(
+        tmp_path, capsys, canonicalizers):
     main = runpy.run_path(str(ROOT / "tools" / "check_canonicalization.py"))["main"]
     rows = ["file,class_index"]
     for name, label in (("chelsea", 281), ("coffee", 967), ("astronaut", 834)):
         cv2.imwrite(str(tmp_path / f"{name}.png"), getattr(skimage.data, name)()[:, :, ::-1])
         rows.append(f"{name}.png,{label}")
     (tmp_path / "subset_index.csv").write_text("\n".join(rows) + "\n")
-    main(["--images", str(tmp_path), "--canonicalizer", str(E2CNN_ABLATION.parent / "canonicalizer_c4_e2cnn.pt"),
+    main(["--images", str(tmp_path), "--canonicalizer", *map(str, canonicalizers),
           "--second-pose-below", "0.5", "--repeats", "1", "--batch", "3"])
     out = capsys.readouterr().out
     second = next(line for line in out.splitlines() if line.startswith("+ second pose below 0.5"))

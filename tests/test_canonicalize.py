@@ -9,7 +9,7 @@ import torch
 
 from ientrack.equivariance.canon_loss import consistency_loss, contrastive_loss, prior_loss
 from ientrack.equivariance.canonicalize import (CanonicalizedModel, Canonicalizer, EquivariantCanonicalizer,
-                                                PosePredictor, load_canonicalizer, small_cnn_trunk)
+                                                PoseEnsemble, PosePredictor, load_canonicalizer, small_cnn_trunk)
 from ientrack.equivariance.groups import cyclic
 from ientrack.models.efficientnet_lite import efficientnet_lite0
 from ientrack.train.canon_trainer import CanonTrainConfig, export_weights, train_canonicalizer
@@ -22,7 +22,9 @@ def images(batch=3, size=48, seed=0):
 
 
 @pytest.mark.parametrize("make", [lambda: EquivariantCanonicalizer("C4"),
-                                  lambda: Canonicalizer(small_cnn_trunk(), "C4", size=48)])
+                                  lambda: Canonicalizer(small_cnn_trunk(), "C4", size=48),
+                                  lambda: PoseEnsemble([EquivariantCanonicalizer("C4"),
+                                                        Canonicalizer(small_cnn_trunk(), "C4", size=48)])])
 def test_pose_of_a_quarter_turn_is_the_pose_plus_90_degrees(make):
     torch.manual_seed(0)
     model = make().eval()
@@ -36,6 +38,19 @@ def test_pose_of_a_quarter_turn_is_the_pose_plus_90_degrees(make):
     angles = model.predict_pose(x)
     turned = model.predict_pose(torch.rot90(x, 1, dims=(-2, -1)))
     assert torch.equal((angles + 90 + 180) % 360 - 180, turned)
+
+
+def test_an_ensemble_sums_its_members_pose_log_probabilities_and_refuses_mixed_groups():
+    torch.manual_seed(0)
+    members = [EquivariantCanonicalizer("C4").eval(), Canonicalizer(small_cnn_trunk(), "C4", size=48).eval()]
+    x = images()
+    with torch.no_grad():
+        expected = sum(m.pose_logits(x).log_softmax(dim=1) for m in members)
+        assert torch.allclose(PoseEnsemble(members).pose_logits(x), expected)
+    with pytest.raises(ValueError, match="one group"):
+        PoseEnsemble([members[0], Canonicalizer(small_cnn_trunk(), "C8", size=48)])
+    with pytest.raises(ValueError, match="two or more"):
+        PoseEnsemble(members[:1])
 
 
 def test_predict_pose_takes_a_numpy_patch():

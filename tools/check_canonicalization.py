@@ -12,7 +12,8 @@ extractor alone and the canonicalized model back to back, ``--repeats`` times in
 is the median of the paired ratios. ``--second-pose-below TAU ...``: the canonicalized model also tries
 the canonicalizer's second pose where the classifier's confidence is below TAU
 (``CanonicalizedModel(second_pose_below=TAU)``), one line per TAU with the share of images that took the
-second pass; their latency is counted in the ratio.
+second pass; their latency is counted in the ratio. ``--canonicalizer A B``: the two canonicalizers'
+pose log-probabilities summed (``PoseEnsemble``).
 """
 import argparse
 import statistics
@@ -23,7 +24,7 @@ from torch.utils.data import TensorDataset
 
 from ientrack.cli import tool_main
 from ientrack.data.labelled_images import read_labelled_folder
-from ientrack.equivariance.canonicalize import CanonicalizedModel, load_canonicalizer
+from ientrack.equivariance.canonicalize import CanonicalizedModel, PoseEnsemble, load_canonicalizer
 from ientrack.eval.cls_metrics import C4_ANGLES, rotated_accuracy
 from ientrack.eval.speed import timer
 from ientrack.models.efficientnet_lite import efficientnet_lite0
@@ -58,7 +59,9 @@ def report(name, model, x, labels, batch):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--images", required=True, type=Path, help="folder with subset_index.csv")
-    parser.add_argument("--canonicalizer", default="trackers/canonicalizer_c4.pt")
+    parser.add_argument("--canonicalizer", nargs="+", default=["trackers/canonicalizer_c4.pt"], metavar="PATH",
+                        help="a trained canonicalizer; several: their pose log-probabilities summed "
+                             "(PoseEnsemble)")
     parser.add_argument("--select", default="all", choices=["all", "even", "odd"],
                         help="which images (sorted by file name) to score; the shipped canonicalizer was "
                              "trained on 'even', so 'odd' is held out")
@@ -75,7 +78,8 @@ def main(argv=None):
         torch.set_num_threads(args.threads)
     try:  # a missing folder, index or checkpoint: a message, no traceback
         x, labels = read_labelled_folder(args.images, args.select)
-        canonicalizer = load_canonicalizer(args.canonicalizer)
+        members = [load_canonicalizer(path) for path in args.canonicalizer]
+        canonicalizer = members[0] if len(members) == 1 else PoseEnsemble(members)
     except (OSError, ValueError) as e:  # CheckpointError is an OSError
         parser.error(str(e))
     extractor = fuse_conv_bn(efficientnet_lite0(pretrained=True))  # batch norm folded, as the trackers run it

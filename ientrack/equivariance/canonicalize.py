@@ -13,6 +13,7 @@ extractor. If the pose is equivariant (``pose(h x) = h pose(x)``) the model is e
 - :class:`EquivariantCanonicalizer`: an e2cnn steerable network (Kaba et al. 2023) whose last layer is
   one regular field; averaged over space its |G| channels are the pose logits, and a rotation of the
   input permutes them, so the argmax pose is equivariant by construction.
+- :class:`PoseEnsemble`: several canonicalizers' pose log-probabilities summed.
 
 All take RGB float images ``B x 3 x H x W`` in 0..255, the backbone convention.
 """
@@ -210,6 +211,22 @@ class EquivariantCanonicalizer(PosePredictor):
         small = (downsample(x, self.size) - 127.0) / 128.0
         field = self.pose_field(self.body.blocks(enn.GeometricTensor(small, self.body.in_type))).tensor
         return field.mean(dim=(2, 3))
+
+
+class PoseEnsemble(PosePredictor):
+    """Several canonicalizers as one: the sum of their pose log-probabilities (the product of their pose
+    distributions). Equivariant when every member is (a rotation of the input shifts every member's
+    logits alike); costs the members' passes together."""
+
+    def __init__(self, members):
+        super().__init__()
+        names = [m.group.name for m in members]
+        if len(members) < 2 or len(set(names)) != 1:
+            raise ValueError(f"PoseEnsemble needs two or more canonicalizers of one group, got {names}")
+        self.members, self.group = nn.ModuleList(members), members[0].group
+
+    def pose_logits(self, x: torch.Tensor) -> torch.Tensor:
+        return sum(member.pose_logits(x).log_softmax(dim=1) for member in self.members)
 
 
 class CanonicalizedModel(nn.Module):
