@@ -6,13 +6,13 @@
       --repeat 8 --batch-size 16 --epochs 20 --workers 3 --device cuda
 
 Everything after ``--`` goes to tools/train.py, which each seed runs as ``... --seed S --out OUT/seedS
---export OUT/seedS.pt`` (log: OUT/seedS.log), ``--parallel`` of them at a time (default: all; on one GPU
-four fit). A rerun resumes the seeds that did not finish (train.py resumes from OUT/seedS/last.pt).
-Then each seed's weights run on every ``--datasets`` entry (results under OUT/seedS/step<N>, so a seed
-trained further is scored again) (default Builtin and Builtin-still, the
-synthetic development sets) with the tracker's own search settings, and the table gives each dataset's
-success AUC and their mean, the development score by which the shipped seeds are chosen (see
-trackers/ien_siamfc.md). The table is also written to OUT/sweep.md.
+--export OUT/seedS.pt`` (log: OUT/seedS.log), ``--parallel`` of them at a time (default: all; four fit on
+one GPU; on a CPU run one at a time). A rerun resumes the seeds that did not finish (train.py resumes
+from OUT/seedS/last.pt). Then each seed's weights run on every ``--datasets`` entry (default Builtin and
+Builtin-still, the synthetic development sets) with the tracker's own search settings; results go under
+OUT/seedS/step<N>, so a seed trained further is scored again. The table gives each dataset's success AUC
+and their mean, the development score of the model cards (trackers/ien_siamfc.md),
+and is also written to OUT/sweep.md.
 """
 import argparse
 import subprocess
@@ -79,7 +79,8 @@ def main(argv=None):
     parser.add_argument("--config", default=None, help="tracker YAML path (replaces --tracker)")
     parser.add_argument("--seeds", type=int, nargs="+", required=True)
     parser.add_argument("--out", required=True, type=Path, help="folder of the runs, weights, logs and results")
-    parser.add_argument("--parallel", type=int, default=0, help="trainings at once (0: all seeds)")
+    parser.add_argument("--parallel", type=int, default=0,
+                        help="trainings at once (0: all seeds; on a CPU 1, since each uses every core)")
     parser.add_argument("--datasets", nargs="+", default=["Builtin", "Builtin-still"])
     parser.add_argument("--dataset-root", nargs="*", default=[], metavar="NAME=PATH")
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="for the scoring")
