@@ -28,6 +28,11 @@ from ientrack.eval.experiment import run_test
 TRAIN = Path(__file__).resolve().parent / "train.py"
 
 
+def seed_weights(out: Path, seed: int) -> Path:
+    """Where seed ``seed``'s trained weights go (its run folder is the same name without ``.pt``)."""
+    return out / f"seed{seed}.pt"
+
+
 def train_seeds(tracker_args, train_args, seeds, out: Path, parallel: int) -> None:
     """Run tools/train.py once per seed, ``parallel`` at a time; a failed seed names its log."""
     pending = list(seeds)
@@ -36,8 +41,9 @@ def train_seeds(tracker_args, train_args, seeds, out: Path, parallel: int) -> No
         running = []
         for seed in batch:
             log = out / f"seed{seed}.log"
+            weights = seed_weights(out, seed)
             command = [sys.executable, str(TRAIN), *tracker_args, *train_args, "--seed", str(seed),
-                       "--out", str(out / f"seed{seed}"), "--export", str(out / f"seed{seed}.pt")]
+                       "--out", str(weights.with_suffix("")), "--export", str(weights)]
             with open(log, "a", encoding="utf-8") as f:
                 running.append((seed, log, subprocess.Popen(command, stdout=f, stderr=subprocess.STDOUT)))
             print(f"seed {seed}: training, log {log}", flush=True)
@@ -61,12 +67,12 @@ def sweep_table(datasets, rows) -> str:
     """Markdown: one row per seed (steps, finished, AUC per dataset, mean), then the best seed."""
     lines = ["| seed | steps | finished | " + " | ".join(datasets) + " | mean |",
              "|---:|---:|---|" + "---:|" * (len(datasets) + 1)]
-    for seed, meta, scores in rows:
-        mean = sum(scores) / len(scores)
+    means = [sum(scores) / len(scores) for _, _, scores in rows]
+    for (seed, meta, scores), mean in zip(rows, means):
         lines.append(f"| {seed} | {meta.get('steps', '-')} | {meta.get('finished', '-')} | "
                      + " | ".join(f"{a:.3f}" for a in scores) + f" | {mean:.3f} |")
-    best = max(rows, key=lambda row: sum(row[2]) / len(row[2]))
-    return "\n".join(lines) + f"\n\nbest development score: seed {best[0]}\n"
+    best = rows[means.index(max(means))][0]
+    return "\n".join(lines) + f"\n\nbest development score: seed {best}\n"
 
 
 @tool_main(on_interrupt="rerun the same command to go on (training resumes, finished sequences are kept)")
@@ -97,10 +103,10 @@ def main(argv=None):
     roots = dataset_roots(args.dataset_root)
     rows = []
     for seed in args.seeds:
-        weights = args.out / f"seed{seed}.pt"
+        weights = seed_weights(args.out, seed)
         meta = load_checkpoint(weights)[1]
         # results are kept per training step: a rerun that trained on does not reuse the old weights' boxes
-        scored = args.out / f"seed{seed}" / f"step{meta.get('steps', 0)}"
+        scored = weights.with_suffix("") / f"step{meta.get('steps', 0)}"
         rows.append((seed, meta, score_seed(tracker, weights, args.datasets, roots, scored, args.device,
                                             not args.no_progress)))
     table = sweep_table(args.datasets, rows)
