@@ -60,6 +60,16 @@ def valid_boxes(boxes):
     return np.isfinite(boxes).all(axis=-1) & (boxes[..., 2] > 0) & (boxes[..., 3] > 0)
 
 
+def init_box_problem(box):
+    """Why no tracker can start from ``box`` (not 4 finite numbers, no area), or None when it can."""
+    box = np.asarray(box if box is not None else [], dtype=np.float64).reshape(-1)
+    if box.size != 4 or not np.isfinite(box).all():
+        return f"must be 4 finite numbers (x, y, w, h), got {box.tolist()}"
+    if box[2] <= 0 or box[3] <= 0:
+        return f"has no area: {box.tolist()}"
+    return None
+
+
 def wrap_angle(deg):
     """Wrap angles in degrees to ``(-180, 180]``."""
     deg = np.asarray(deg, dtype=np.float64)

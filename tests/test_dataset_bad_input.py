@@ -93,7 +93,7 @@ def test_sequence_without_frames_is_named(tmp_path):
     (tmp_path / "val" / "a").mkdir(parents=True)
     (tmp_path / "val" / "a" / "groundtruth.txt").write_text("1,2,3,4\n")
     (tmp_path / "val" / "list.txt").write_text("a\n")
-    with pytest.raises(DatasetNotFoundError, match=r"a \(no frames\)"):
+    with pytest.raises(DatasetNotFoundError, match=r"a \(no frames in a/\)"):
         load_got10k(tmp_path, "val")
 
 

@@ -5,6 +5,7 @@ import warnings
 from typing import Callable, List, Optional, Sequence
 
 from ientrack.data.roots import DATA_ENV, PATHS_FILE, env_var_name
+from ientrack.geometry import init_box_problem
 
 MAX_LISTED = 20
 
@@ -39,41 +40,76 @@ def missing_root_error(dataset: str, family: str, root) -> DatasetNotFoundError:
     return DatasetNotFoundError(f"dataset {dataset} not found: {where}; {setup_hint(family)}")
 
 
-def handle_missing(dataset: str, family: str, root, missing: List[str], found: int, allow_partial: bool):
+class IncompleteSequence(Exception):
+    """Raised by a loader's per-sequence function: the message says what the sequence lacks or what is
+    wrong with it (``seq1 (1 frame missing in seq1/: 00000006.jpg)``)."""
+
+
+def required(path: str, sequence: str, shown: str, folder: bool = False) -> str:
+    """``path``, or :class:`IncompleteSequence` ``<sequence> (<shown>)`` where that file (or ``folder``) is absent."""
+    if not (os.path.isdir(path) if folder else os.path.isfile(path)):
+        raise IncompleteSequence(f"{sequence} ({shown})")
+    return path
+
+
+def handle_missing(dataset: str, family: str, root, missing: List[str], found: int, allow_partial: bool,
+                   absent: bool = True):
     """Raise ONE error listing ``missing`` (sequence folders or files), or with ``allow_partial`` warn.
 
     ``found`` is the number of sequences that are complete; a partial load with none found still raises.
+    ``absent``: some of ``missing`` were never downloaded, so the error says where the data should go.
     """
     if not missing:
         return
-    what = f"{len(missing)} of {len(missing) + found} sequences of {dataset} are missing or incomplete under {root}"
+    what = (f"{len(missing)} of {len(missing) + found} sequences of {dataset} are missing, incomplete or unusable "
+            f"under {root}")
     if allow_partial and found > 0:
         warnings.warn(f"{what}; loading the {found} present (allow_partial): {listing(missing)}", stacklevel=3)
         return
     hint = "" if found == 0 else " Pass allow_partial=True (--allow-partial) to load only the sequences present."
-    raise DatasetNotFoundError(f"{what}: {listing(missing)}.{hint} To fix: {setup_hint(family)}")
+    fix = f" To fix: {setup_hint(family)}" if absent else ""
+    raise DatasetNotFoundError(f"{what}: {listing(missing)}.{hint}{fix}")
 
 
-def present_sequences(dataset: str, family: str, root, names: List[str],
-                      lacking_of: Callable[[str], Optional[str]], allow_partial: bool) -> List[str]:
-    """The sequences of ``names`` that are complete under ``root``.
+def load_present(dataset: str, family: str, root, names: List[str], load_one: Callable[[str], "Sequence"],
+                 allow_partial: bool) -> list:
+    """The sequences ``load_one(name)`` returns for ``names``, each with a usable initial box.
 
-    ``lacking_of(name)`` says what a sequence lacks (or None); the incomplete ones go through
-    :func:`handle_missing` (one error listing them all, or a warning with ``allow_partial``).
+    ``load_one`` raises :class:`IncompleteSequence` saying what a sequence lacks; those, and sequences whose
+    first box no tracker can start from, go through :func:`handle_missing` (one error listing them all, or a
+    warning with ``allow_partial``).
     """
-    present, partly_there, absent = [], [], []
+    loaded, partly_there, absent = [], [], []
     for name in names:
-        lacking = lacking_of(name)
-        if not lacking:
-            present.append(name)
-        elif root is not None and os.path.isdir(os.path.join(str(root), name)):
-            partly_there.append(lacking)
+        try:
+            sequence = load_one(name)
+        except IncompleteSequence as lacking:
+            there = root is not None and os.path.isdir(os.path.join(str(root), name))
+            (partly_there if there else absent).append(str(lacking))
+            continue
+        problem = init_box_problem(sequence.init_box)
+        if problem:
+            partly_there.append(f"{name} (the initial box {problem})")
         else:
-            absent.append(lacking)
+            loaded.append(sequence)
     # a sequence folder with a frame missing is listed first, not hidden in "... and 80 more" behind the
     # sequences never downloaded
     missing = partly_there + absent
     if not names:
-        missing.append(f"every sequence (no sequence list and no sequence folders found in {root})")
-    handle_missing(dataset, family, root, missing, len(present), allow_partial)
-    return present
+        absent.append(f"every sequence (no sequence list and no sequence folders found in {root})")
+        missing = absent
+    handle_missing(dataset, family, root, missing, len(loaded), allow_partial, absent=bool(absent))
+    return loaded
+
+
+def present_sequences(dataset: str, family: str, root, names: List[str],
+                      lacking_of: Callable[[str], Optional[str]], load: Callable[[str], "Sequence"],
+                      allow_partial: bool) -> list:
+    """:func:`load_present` for loaders that tell what a sequence lacks (``lacking_of(name)``, or None)
+    before loading it with ``load(name)``."""
+    def checked(name):
+        lacking = lacking_of(name)
+        if lacking:
+            raise IncompleteSequence(lacking)
+        return load(name)
+    return load_present(dataset, family, root, names, checked, allow_partial)

@@ -9,8 +9,9 @@ from functools import lru_cache
 from importlib import resources
 from typing import Dict, List
 
-from ientrack.data.errors import missing_root_error, present_sequences
-from ientrack.data.gt_files import list_images, matched_length, read_boxes, read_flags
+from ientrack.data.errors import load_present, missing_root_error, required
+from ientrack.data.frame_numbers import frames_for_rows
+from ientrack.data.gt_files import read_boxes, read_flags
 from ientrack.data.sequence import Dataset, Sequence
 
 SUBSETS = ("test", "train", "full")
@@ -40,24 +41,14 @@ def _attributes(seq_dir: str) -> List[str]:
 
 
 def _load_sequence(root: str, name: str) -> Sequence:
-    seq_dir = _sequence_dir(root, name)
-    gt_path = os.path.join(seq_dir, "groundtruth.txt")
+    """The sequence ``name``, row ``i`` of its ground truth paired with frame ``i + 1`` by number."""
+    seq_dir = required(_sequence_dir(root, name), name, f"folder {name.rsplit('-', 1)[0]}/{name}/", folder=True)
+    gt_path = required(os.path.join(seq_dir, "groundtruth.txt"), name, "groundtruth.txt")
+    img = required(os.path.join(seq_dir, "img"), name, "no frames in img/", folder=True)
     boxes = read_boxes(gt_path)
-    frames = list_images(os.path.join(seq_dir, "img"))
-    n = matched_length(len(boxes), len(frames), gt_path)
-    return Sequence(name=name, frame_paths=frames[:n], gt=boxes[:n], attributes=_attributes(seq_dir),
+    frames = frames_for_rows(img, len(boxes), gt_path, sequence=name)
+    return Sequence(name=name, frame_paths=frames, gt=boxes[:len(frames)], attributes=_attributes(seq_dir),
                     one_based=True)
-
-
-def _missing_parts(root: str, name: str):
-    seq_dir = _sequence_dir(root, name)
-    if not os.path.isdir(seq_dir):
-        return f"{name} (folder {name.rsplit('-', 1)[0]}/{name}/)"
-    if not os.path.isfile(os.path.join(seq_dir, "groundtruth.txt")):
-        return f"{name} (groundtruth.txt)"
-    if not os.path.isdir(os.path.join(seq_dir, "img")) or not list_images(os.path.join(seq_dir, "img")):
-        return f"{name} (no frames in img/)"
-    return None
 
 
 def load_lasot(root, subset: str = "test", allow_partial: bool = False, name: str = None) -> Dataset:
@@ -70,6 +61,5 @@ def load_lasot(root, subset: str = "test", allow_partial: bool = False, name: st
     root = str(root)
     splits = lasot_splits()
     names = splits["train"] + splits["test"] if subset == "full" else splits[subset]
-    present = present_sequences(name, "LASOT", root, sorted(names), lambda s: _missing_parts(root, s),
-                                allow_partial)
-    return Dataset(name, [_load_sequence(root, s) for s in present])
+    return Dataset(name, load_present(name, "LASOT", root, sorted(names), lambda s: _load_sequence(root, s),
+                                      allow_partial))

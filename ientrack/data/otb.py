@@ -62,6 +62,6 @@ def load_otb(root, version: str = "OTB100", allow_partial: bool = False, tiger1_
     if sequences is not None:
         chosen = {resolve_otb_name(s) for s in sequences}
         wanted = tuple(s for s in wanted if s in chosen)
-    loaded = present_sequences(name, "OTB", root, list(wanted), lambda s: _missing_parts(root, OTB100[s]),
-                               allow_partial)
-    return Dataset(name, [load_otb_sequence(root, OTB100[s], tiger1_skip_first) for s in loaded])
+    return Dataset(name, present_sequences(name, "OTB", root, list(wanted), lambda s: _missing_parts(root, OTB100[s]),
+                                           lambda s: load_otb_sequence(root, OTB100[s], tiger1_skip_first),
+                                           allow_partial))

@@ -14,7 +14,8 @@ from typing import Optional
 
 import numpy as np
 
-from ientrack.data.errors import AnnotationError, DatasetNotFoundError, present_sequences
+from ientrack.data.errors import AnnotationError, DatasetNotFoundError, listing, present_sequences
+from ientrack.data.gt_files import matched_length
 from ientrack.data.sequence import Dataset, Sequence
 
 _ONE_BASED_PREFIXES = ("OTB", "UAV", "LASOT", "TB")
@@ -63,7 +64,8 @@ def load_pysot_json(path, frames_root=None, name: Optional[str] = None, allow_pa
                     one_based: Optional[bool] = None) -> Dataset:
     """Load the sequences of a pysot-style JSON; frames under ``frames_root`` (default: the JSON's folder).
 
-    Sequences whose first or last frame file is absent raise one ``DatasetNotFoundError`` listing them
+    Row ``i`` of ``gt_rect`` belongs to image ``i`` of the sequence's list (the shorter of the two wins, with a
+    warning). Sequences with any frame file absent raise one ``DatasetNotFoundError`` listing them
     (with ``allow_partial``, they are left out with a warning). ``one_based`` defaults to True for OTB / UAV /
     LaSOT files (by file name: their boxes are 1-based, as their Matlab toolkits wrote them), else False.
     """
@@ -84,21 +86,21 @@ def load_pysot_json(path, frames_root=None, name: Optional[str] = None, allow_pa
     sequences = []
     for (key, entry), plain in zip(content.items(), names):
         boxes, polygons = _ground_truth(str(path), key, entry)
+        frames = _frame_paths(frames_root, key, entry)
+        n = matched_length(len(boxes if polygons is None else polygons), len(frames), f"{path}: sequence {key!r}")
         sequences.append(Sequence(
-            name=_sequence_name(key, entry, shared=names.count(plain) > 1),
-            frame_paths=_frame_paths(frames_root, key, entry), gt=boxes, polygons=polygons,
+            name=_sequence_name(key, entry, shared=names.count(plain) > 1), frame_paths=frames[:n],
+            gt=None if boxes is None else boxes[:n], polygons=None if polygons is None else polygons[:n],
             attributes=list(_field(entry, "attr") or []), one_based=one_based,
             init_box=None if _field(entry, "init_rect") is None else np.asarray(_field(entry, "init_rect"), float)))
     name = name or path.stem
     by_name = {s.name: s for s in sequences}
-    present = present_sequences(name, "JSON", frames_root, list(by_name), lambda s: _missing_frames(by_name[s]),
-                                allow_partial)
-    return Dataset(name, [by_name[s] for s in present])
+    return Dataset(name, present_sequences(name, "JSON", frames_root, list(by_name),
+                                           lambda s: _missing_frames(by_name[s]), by_name.get, allow_partial))
 
 
 def _missing_frames(sequence: Sequence) -> Optional[str]:
     if not sequence.frame_paths:
         return f"{sequence.name} (no image names)"
-    ends = {sequence.frame_paths[0], sequence.frame_paths[-1]}
-    absent = sorted(p for p in ends if not os.path.isfile(p))
-    return f"{sequence.name} (frames {', '.join(absent)})" if absent else None
+    absent = [p for p in sequence.frame_paths if not os.path.isfile(p)]
+    return f"{sequence.name} ({len(absent)} frames missing: {listing(absent, 5)})" if absent else None

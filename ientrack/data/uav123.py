@@ -10,7 +10,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Dict
 
-from ientrack.data.errors import missing_root_error, present_sequences
+from ientrack.data.errors import listing, missing_root_error, present_sequences
 from ientrack.data.gt_files import matched_length, read_boxes
 from ientrack.data.sequence import Dataset, Sequence
 
@@ -37,7 +37,8 @@ def _missing_parts(root: str, version: str, name: str, meta: dict):
         return f"{name} (folder data_seq/UAV123/{meta['folder_name']}/)"
     present = set(os.listdir(folder))
     absent = [os.path.basename(p) for p in _frame_paths(root, meta) if os.path.basename(p) not in present]
-    return f"{name} ({len(absent)} frames missing in data_seq/UAV123/{meta['folder_name']}/)" if absent else None
+    return (f"{name} ({len(absent)} frames missing in data_seq/UAV123/{meta['folder_name']}/: {listing(absent, 5)})"
+            if absent else None)
 
 
 def _load_sequence(root: str, version: str, name: str, meta: dict) -> Sequence:
@@ -58,6 +59,6 @@ def load_uav123(root, version: str = "UAV123", allow_partial: bool = False, name
         raise missing_root_error(name, "UAV123", root)
     root = str(root)
     metas = uav_frame_ranges()[version]
-    present = present_sequences(name, "UAV123", root, list(metas),
-                                lambda s: _missing_parts(root, version, s, metas[s]), allow_partial)
-    return Dataset(name, [_load_sequence(root, version, s, metas[s]) for s in present])
+    return Dataset(name, present_sequences(name, "UAV123", root, list(metas),
+                                           lambda s: _missing_parts(root, version, s, metas[s]),
+                                           lambda s: _load_sequence(root, version, s, metas[s]), allow_partial))

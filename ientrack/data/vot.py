@@ -6,8 +6,9 @@ from typing import List
 
 import numpy as np
 
-from ientrack.data.errors import missing_root_error, present_sequences
-from ientrack.data.gt_files import list_images, matched_length, read_rows, sequence_names
+from ientrack.data.errors import load_present, missing_root_error, required
+from ientrack.data.frame_numbers import frames_for_rows
+from ientrack.data.gt_files import read_rows, sequence_names
 from ientrack.data.sequence import Dataset, Sequence
 from ientrack.geometry import box_to_polygon
 
@@ -39,24 +40,15 @@ def read_vot_groundtruth(path: str):
 
 
 def _load_sequence(root: str, name: str) -> Sequence:
-    seq_dir = os.path.join(root, name)
-    gt_path = os.path.join(seq_dir, "groundtruth.txt")
+    """The sequence ``root/name``, row ``i`` of its ground truth paired with frame ``i + 1`` by number."""
+    seq_dir = required(os.path.join(root, name), name, "folder", folder=True)
+    gt_path = required(os.path.join(seq_dir, "groundtruth.txt"), name, "groundtruth.txt")
     boxes, polygons = read_vot_groundtruth(gt_path)
-    frames = list_images(_frames_dir(seq_dir))
-    n = matched_length(len(boxes if polygons is None else polygons), len(frames), gt_path)
-    return Sequence(name=name, frame_paths=frames[:n], gt=None if boxes is None else boxes[:n],
+    frames = frames_for_rows(_frames_dir(seq_dir), len(boxes if polygons is None else polygons), gt_path,
+                             sequence=name)
+    n = len(frames)
+    return Sequence(name=name, frame_paths=frames, gt=None if boxes is None else boxes[:n],
                     polygons=None if polygons is None else polygons[:n], attributes=_tags(seq_dir))
-
-
-def _missing_parts(root: str, name: str):
-    seq_dir = os.path.join(root, name)
-    if not os.path.isdir(seq_dir):
-        return f"{name} (folder)"
-    if not os.path.isfile(os.path.join(seq_dir, "groundtruth.txt")):
-        return f"{name} (groundtruth.txt)"
-    if not list_images(_frames_dir(seq_dir)):
-        return f"{name} (no frames in {name}/color/ or {name}/)"
-    return None
 
 
 def load_vot(root, name: str = "VOT", allow_partial: bool = False, family: str = "VOT") -> Dataset:
@@ -65,6 +57,5 @@ def load_vot(root, name: str = "VOT", allow_partial: bool = False, family: str =
     if root is None or not os.path.isdir(root):
         raise missing_root_error(name, family, root)
     root = str(root)
-    present = present_sequences(name, family, root, sequence_names(root),
-                                lambda seq: _missing_parts(root, seq), allow_partial)
-    return Dataset(name, [_load_sequence(root, s) for s in present])
+    return Dataset(name, load_present(name, family, root, sequence_names(root),
+                                      lambda seq: _load_sequence(root, seq), allow_partial))

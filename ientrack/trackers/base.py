@@ -6,7 +6,7 @@ from typing import Optional
 import numpy as np
 
 from ientrack.data.frames import read_frame, to_rgb_uint8
-from ientrack.geometry import box_to_polygon
+from ientrack.geometry import box_to_polygon, init_box_problem
 
 
 @dataclass
@@ -76,12 +76,10 @@ def check_init_box(box, image_shape, where: str = "", min_size: float = 1.0) -> 
     it inside the frame in width or height. A box partly outside the frame is allowed (crops pad beyond
     the border)."""
     prefix = f"{where}: " if where else ""
+    problem = init_box_problem(box)
+    if problem:
+        raise ValueError(f"{prefix}the initial box {problem}")
     box = np.asarray(box, dtype=np.float64).reshape(-1)
-    if box.size != 4 or not np.isfinite(box).all():
-        raise ValueError(f"{prefix}the initial box must be 4 finite numbers (x, y, w, h), got {box.tolist()}")
-    x, y, w, h = box
-    if w <= 0 or h <= 0:
-        raise ValueError(f"{prefix}the initial box has no area: {box.tolist()}")
     height, width = image_shape[:2]
     inside_w, inside_h = part_inside(box, image_shape)[2:]
     if inside_w <= 0 or inside_h <= 0:

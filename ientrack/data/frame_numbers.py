@@ -1,0 +1,72 @@
+"""Which frame each ground-truth row belongs to: row ``i`` is the frame numbered ``first + i``, the number read
+from the frame's file name (``00000007.jpg``, ``img0007.png``), never its place in a folder listing, so a frame
+missing from a folder can never shift the rows after it onto the wrong frames."""
+import os
+import re
+import warnings
+from typing import Dict, List, Optional
+
+from ientrack.data.errors import AnnotationError, IncompleteSequence, listing
+
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp")
+_LAST_NUMBER = re.compile(r"(\d+)\D*$")
+
+
+def numbered_frames(folder: str) -> Dict[int, str]:
+    """``{frame number: path}`` of the images directly inside ``folder``.
+
+    Raises :class:`AnnotationError` for an image whose name carries no number, or two images with one number
+    (``0007.jpg`` and ``07.png``): which of them a row belongs to cannot be known."""
+    frames: Dict[int, str] = {}
+    for name in sorted(os.listdir(folder)):
+        stem, extension = os.path.splitext(name)
+        if extension.lower() not in IMAGE_EXTENSIONS:
+            continue
+        match = _LAST_NUMBER.search(stem)
+        if match is None:
+            raise AnnotationError(f"{os.path.join(folder, name)}: a frame's name must carry its number "
+                                  "(0001.jpg, img0001.png) so that each ground-truth row finds its frame")
+        number = int(match.group(1))
+        if number in frames:
+            raise AnnotationError(f"{folder}: {os.path.basename(frames[number])} and {name} both claim frame "
+                                  f"number {number}")
+        frames[number] = os.path.join(folder, name)
+    return frames
+
+
+def _name_of(number: int, like: str) -> str:
+    """The file name frame ``number`` would have, spelt like its neighbour ``like`` (digits, prefix, extension)."""
+    match = _LAST_NUMBER.search(os.path.splitext(like)[0])
+    digits = match.group(1)
+    start, end = match.span(1)
+    return f"{like[:start]}{number:0{len(digits)}d}{like[end:]}"
+
+
+def frames_for_rows(folder: str, n_rows: Optional[int], gt_path: str, first: Optional[int] = 1,
+                    sequence: str = "") -> List[str]:
+    """The paths of the frames the ``n_rows`` rows of ``gt_path`` belong to: frames ``first``, ``first + 1``...
+
+    ``first=None``: the lowest number found (a user's own folder, numbered from 0 or 1); ``n_rows=None``:
+    every frame up to the highest number (a sequence with only its first box published). A frame missing
+    among them raises :class:`IncompleteSequence` naming the missing files (``sequence`` names the sequence
+    in that message). Rows and frames that differ at the end follow :func:`matched_length`: the shorter wins,
+    with a warning naming ``gt_path``.
+    """
+    frames = numbered_frames(folder)
+    where = os.path.basename(os.path.normpath(folder))
+    if not frames:
+        raise IncompleteSequence(f"{sequence} (no frames in {where}/)")
+    first = min(frames) if first is None else first
+    last = max(frames)
+    wanted = last - first + 1 if n_rows is None else n_rows
+    kept = min(wanted, last - first + 1)
+    absent = [n for n in range(first, first + kept) if n not in frames]
+    if absent:
+        like = frames[min(frames, key=lambda n: abs(n - absent[0]))]
+        names = [_name_of(n, os.path.basename(like)) for n in absent]
+        raise IncompleteSequence(f"{sequence} ({len(absent)} frame{'s' if len(absent) > 1 else ''} missing in "
+                                 f"{where}/: {listing(names, 5)})")
+    if kept != wanted or len(frames) != kept:
+        warnings.warn(f"{gt_path}: {wanted} ground-truth rows but {len(frames)} frames (numbered from {first}); "
+                      f"using the first {kept}", stacklevel=2)
+    return [frames[n] for n in range(first, first + kept)]
