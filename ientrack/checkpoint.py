@@ -5,7 +5,9 @@ float, bool, None, lists and dicts of those). Loading never runs code from the f
 asks for anything beyond tensors and plain containers is refused with a :class:`CheckpointError`.
 """
 import os
+import re
 import tempfile
+import warnings
 
 import torch
 
@@ -57,6 +59,39 @@ def save_checkpoint(path, state_dict, meta=None, half: bool = False) -> None:
         raise
 
 
+def _why_unreadable(path: str, error: Exception) -> str:
+    """What is wrong with a file that ``torch.load(weights_only=True)`` refused, in one sentence (torch's own
+    message is pages long and suggests loading with ``weights_only=False``, which would run the file's code)."""
+    with open(path, "rb") as f:
+        head = f.read(4)
+    if not head:
+        return "the file is empty"
+    if not head.startswith(b"PK\x03\x04") and head[:1] != b"\x80":
+        return "it is neither the zip archive torch.save writes nor a pickle"
+    asked = re.search(r"GLOBAL ([\w.]+)", str(error))
+    if asked:
+        return (f"it asks for {asked.group(1)} when loaded, and a checkpoint may hold only tensors and plain data "
+                "(anything else could run code), so it is refused")
+    if "zip archive" in str(error) or isinstance(error, EOFError):
+        return "it is truncated or damaged (its archive cannot be read)"
+    return ("it holds something other than tensors and plain data (anything else could run code), so it is "
+            "refused")
+
+
+def load_weights_only(path, map_location="cpu"):
+    """What ``torch.load(path, weights_only=True)`` returns, or a one-line :class:`CheckpointError` naming the
+    file and what is wrong with it (missing, empty, not a checkpoint, truncated, asking to run code)."""
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise CheckpointError(f"checkpoint not found: {path}")
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Detected pickle protocol")  # torch's note on old pickles
+            return torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as error:  # truncated zip, refused global, unpickling error: all unsafe or broken
+        raise CheckpointError(f"{path}: not a safe, readable checkpoint: {_why_unreadable(path, error)}") from None
+
+
 def load_checkpoint(path, map_location="cpu"):
     """``(state_dict, meta)`` from ``path``; floating tensors come back as float32.
 
@@ -64,12 +99,7 @@ def load_checkpoint(path, map_location="cpu"):
     naming the file when it is missing, truncated, not a checkpoint, or holds anything that would run code.
     """
     path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise CheckpointError(f"checkpoint not found: {path}")
-    try:
-        obj = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as e:  # truncated zip, refused global, unpickling error: all unsafe or broken
-        raise CheckpointError(f"{path}: not a safe, readable checkpoint ({type(e).__name__}: {str(e)[:300]})") from e
+    obj = load_weights_only(path, map_location)
     if isinstance(obj, dict) and "state_dict" in obj:
         state, meta = obj["state_dict"], obj.get("meta", {})
     else:

@@ -14,11 +14,12 @@ Steerable test nets: ``steerable:C4``, ``steerable:C8``, ``steerable:D4`` (conv5
 channels; exact at 33, 65, ...).
 """
 import argparse
-from pathlib import Path
 
 import torch
 
+from ientrack.checkpoint import CheckpointError, load_weights_only
 from ientrack.cli import tool_main
+from ientrack.data.errors import listing
 from ientrack.equivariance.check import check_table
 from ientrack.equivariance.groups import group_from_name
 from ientrack.models.siamese import backbone_state
@@ -43,16 +44,21 @@ def build_model(backbone: str | None, model: str | None):
 
 def load_checkpoint(net, path: str):
     """Load a state dict saved for ``net`` (weights only: a checkpoint never runs code)."""
-    if not Path(path).is_file():
-        raise FileNotFoundError(f"checkpoint {path} does not exist")
-    state = torch.load(path, map_location="cpu", weights_only=True)
+    state = load_weights_only(path)
     for key in ("model", "state_dict"):
         if isinstance(state, dict) and isinstance(state.get(key), dict):
             state = state[key]
+    if not isinstance(state, dict):
+        raise CheckpointError(f"{path}: expected a state dict, got {type(state).__name__}")
     try:
-        net.load_state_dict(backbone_state(state))
-    except RuntimeError as error:
-        raise ValueError(f"checkpoint {path} does not fit {type(net).__name__}: {error}") from error
+        fit = net.load_state_dict(backbone_state(state), strict=False)
+    except RuntimeError as error:  # tensors of other shapes: torch lists them over several lines
+        problem = " ".join(str(error).split())
+    else:
+        problem = "; ".join(f"{what} {listing(keys, 5)}" for what, keys in
+                            (("missing", fit.missing_keys), ("unexpected", fit.unexpected_keys)) if keys)
+    if problem:
+        raise ValueError(f"checkpoint {path} does not fit {type(net).__name__}: {problem}")
 
 
 @tool_main()

@@ -39,17 +39,35 @@ def tracker_provenance(spec) -> Optional[dict]:
     return json.loads(json.dumps(settings, default=str))
 
 
-def check_and_record(tdir, provenance: Optional[dict], overwrite: bool) -> None:
-    """Raise :class:`StaleResultsError` when ``tdir`` holds results of other settings (unless
-    ``overwrite``); then record ``provenance`` there. A folder without a record is taken as it is."""
+def has_results(tdir) -> bool:
+    """Whether ``tdir`` holds a finished sequence's boxes (``<seq>.txt``, or the GOT-10k layout's
+    ``<seq>/<seq>_001.txt``)."""
+    tdir = Path(tdir)
+    return any(tdir.glob("*.txt")) or any(tdir.glob("*/*_[0-9][0-9][0-9].txt"))
+
+
+def check_provenance(tdir, provenance: Optional[dict], overwrite: bool) -> None:
+    """Raise :class:`StaleResultsError` when ``tdir`` holds results of other settings (unless ``overwrite``).
+
+    A folder without a record is taken as it is; so is a record without any result beside it (left by a run
+    that stopped before its first sequence finished)."""
+    record = Path(tdir) / PROVENANCE
+    if provenance is None or overwrite or not record.is_file() or not has_results(tdir):
+        return
+    old = json.loads(record.read_text())
+    changed = sorted(k for k in set(old) | set(provenance) if old.get(k) != provenance.get(k))
+    if changed:
+        raise StaleResultsError(
+            f"{tdir} holds results of {provenance.get('name')} with other settings ({', '.join(changed)} "
+            f"changed, see {record}); rerun with --overwrite, or give another --results-dir")
+
+
+def record_provenance(tdir, provenance: Optional[dict]) -> None:
+    """Record ``provenance`` in ``tdir`` (called with a result: a run that fails before its first one leaves
+    nothing behind)."""
     if provenance is None:
         return
+    text = json.dumps(provenance, indent=1, sort_keys=True) + "\n"
     record = Path(tdir) / PROVENANCE
-    if record.is_file() and not overwrite:
-        old = json.loads(record.read_text())
-        changed = sorted(k for k in set(old) | set(provenance) if old.get(k) != provenance.get(k))
-        if changed:
-            raise StaleResultsError(
-                f"{tdir} holds results of {provenance.get('name')} with other settings ({', '.join(changed)} "
-                f"changed, see {record}); rerun with --overwrite, or give another --results-dir")
-    write_text_atomic(record, json.dumps(provenance, indent=1, sort_keys=True) + "\n")
+    if not record.is_file() or record.read_text() != text:
+        write_text_atomic(record, text)

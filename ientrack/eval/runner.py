@@ -16,7 +16,7 @@ import numpy as np
 from tqdm import tqdm
 
 from ientrack.eval import results_io
-from ientrack.eval.provenance import check_and_record, tracker_provenance
+from ientrack.eval.provenance import check_provenance, record_provenance, tracker_provenance
 from ientrack.eval.tracker_spec import TrackerSpec, as_spec, make_tracker, spec_name
 from ientrack.trackers.base import TrackResult, check_init_box
 
@@ -119,7 +119,8 @@ def run_ope(tracker_spec, dataset, results_dir, overwrite: bool = False, num_wor
     rank, world_size = _rank_and_world(rank, world_size)
     mine = [seq for i, seq in enumerate(dataset) if i % world_size == rank]
     todo = [seq for seq in mine if overwrite or not results_io.is_finished(tdir, seq.name)]
-    check_and_record(tdir, tracker_provenance(spec), overwrite)
+    provenance = tracker_provenance(spec)
+    check_provenance(tdir, provenance, overwrite)
     failures = {}
     done = len(mine) - len(todo)  # finished in an earlier run: counted from the start
     bar = tqdm(total=len(mine), initial=done, desc=f"{name} on {dataset.name}", unit="seq", disable=not progress)
@@ -129,6 +130,7 @@ def run_ope(tracker_spec, dataset, results_dir, overwrite: bool = False, num_wor
         for seq in todo:
             try:
                 run_sequence(tracker, seq, tdir, progress, vis_fn)
+                record_provenance(tdir, provenance)
             except Exception:
                 failures[seq.name] = traceback.format_exc()
                 tqdm.write(f"[{name}] sequence {seq.name} failed:\n{failures[seq.name]}")
@@ -142,9 +144,13 @@ def run_ope(tracker_spec, dataset, results_dir, overwrite: bool = False, num_wor
                 if error is not None:
                     failures[seq_name] = error
                     tqdm.write(f"[{name}] sequence {seq_name} failed:\n{error}")
+                else:
+                    record_provenance(tdir, provenance)
                 bar.update()
     bar.close()
     finished = [s.name for s in mine if s.name not in failures and results_io.is_finished(tdir, s.name)]
+    if finished:
+        record_provenance(tdir, provenance)  # a folder of results from before records existed
     if failures:
         raise OPEError(failures, finished)
     return finished
