@@ -28,6 +28,16 @@ def to_rgb_uint8(image: np.ndarray, source: str = "<array>") -> np.ndarray:
     return np.ascontiguousarray(image)
 
 
+# the first bytes of the image formats frames come in, to say which one a damaged file was meant to be
+_SIGNATURES = {b"\xff\xd8\xff": "JPEG", b"\x89PNG\r\n\x1a\n": "PNG", b"BM": "BMP", b"RIFF": "WebP",
+               b"II*\x00": "TIFF", b"MM\x00*": "TIFF"}
+
+
+def _format_of(head: bytes):
+    """The image format whose signature ``head`` starts with, or None."""
+    return next((name for signature, name in _SIGNATURES.items() if head.startswith(signature)), None)
+
+
 def _jpeg_is_complete(path: str) -> bool:
     """A JPEG ends with the end-of-image marker FF D9 (within trailing padding some encoders add).
 
@@ -41,14 +51,20 @@ def _jpeg_is_complete(path: str) -> bool:
 
 
 def read_frame(path: str) -> np.ndarray:
-    """Read an image file as RGB ``uint8``; raises :class:`FrameError` naming the file on failure."""
+    """Read an image file as RGB ``uint8``; raises :class:`FrameError` naming the file and what is wrong."""
     if not os.path.isfile(path):
         raise FrameError(f"frame not found: {path}")
-    if path.lower().endswith((".jpg", ".jpeg")) and not _jpeg_is_complete(path):
+    with open(path, "rb") as f:
+        head = f.read(16)
+    kind = _format_of(head)
+    if kind == "JPEG" and not _jpeg_is_complete(path):
         raise FrameError(f"frame is truncated (a JPEG without its end marker): {path}")
     image = cv2.imread(path, cv2.IMREAD_UNCHANGED)
     if image is None or image.size == 0:
-        raise FrameError(f"frame is corrupt or not an image: {path}")
+        if kind is not None:
+            raise FrameError(f"frame is a damaged {kind} that cannot be decoded: {path}")
+        what = "the file is empty" if not head else f"it starts with {head[:8].hex(' ')}, no image format's signature"
+        raise FrameError(f"frame is not an image ({what}): {path}")
     if image.ndim == 3 and image.shape[2] >= 3:
         image = cv2.cvtColor(image, cv2.COLOR_BGRA2RGBA if image.shape[2] == 4 else cv2.COLOR_BGR2RGB)
     return to_rgb_uint8(image, path)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional
 
-import yaml
+from ientrack.yaml_files import read_yaml_mapping
 
 DATASETS_DIR = Path(__file__).resolve().parents[2] / "datasets"
 PATHS_FILE = DATASETS_DIR / "paths.yaml"
@@ -44,10 +44,7 @@ def read_paths_file(paths_file: Path = PATHS_FILE) -> Dict[str, Path]:
     """The ``family -> root`` mapping of the paths file (keys upper-cased), empty where the file is absent."""
     if not Path(paths_file).is_file():
         return {}
-    with open(paths_file, "r", encoding="utf-8") as f:
-        content = yaml.safe_load(f) or {}
-    if not isinstance(content, dict):
-        raise ValueError(f"{paths_file}: expected a mapping of dataset family to root folder")
+    content = read_yaml_mapping(paths_file)
     base = Path(paths_file).resolve().parent
     return {str(k).upper(): base / os.path.expanduser(str(v)) for k, v in content.items() if v}
 

@@ -96,9 +96,9 @@ def _recorder(vis, results_dir, dataset, tracker):
 
 def _run_got10k(names, dataset, dataset_root, results_dir, report_dir, overrides):
     from ientrack.data.registry import dataset_root as resolve_dataset_root
-    from ientrack.eval.got10k_harness import run_got10k_harness
+    from ientrack.eval.got10k_harness import run_got10k_harness, toolkit_dataset_name
 
-    root = resolve_dataset_root(dataset, dataset_root)
+    root = resolve_dataset_root(toolkit_dataset_name(dataset), dataset_root)
     if root is None:
         raise FileNotFoundError(f"--harness got10k: no root for {dataset}: pass --dataset-root (see datasets/README.md)")
     reports = {}

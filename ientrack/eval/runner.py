@@ -21,13 +21,35 @@ from ientrack.eval.tracker_spec import TrackerSpec, as_spec, make_tracker, spec_
 from ientrack.trackers.base import TrackResult, check_init_box
 
 
+# what bad data or settings raise in a sequence (a frame that cannot be read, an initial box outside the frame):
+# told in one line; anything else is a bug, whose traceback is printed as it happens
+DATA_ERRORS = (OSError, ValueError)
+MAX_TOLD = 5
+
+
 class OPEError(RuntimeError):
-    """Some sequences failed; ``failures`` maps their names to the error, ``finished`` lists the rest."""
+    """Some sequences failed; ``failures`` maps their names to the error (``Type: message``, or a traceback),
+    ``finished`` lists the rest. The message is one line."""
 
     def __init__(self, failures: dict, finished: list):
         self.failures, self.finished = failures, finished
-        lines = "\n".join(f"  {name}: {error.strip().splitlines()[-1]}" for name, error in failures.items())
-        super().__init__(f"{len(failures)} sequence(s) failed (the other {len(finished)} are finished):\n{lines}")
+        told = [f"{name}: {error.strip().splitlines()[-1]}" for name, error in failures.items()]
+        more = f"; ... and {len(told) - MAX_TOLD} more" if len(told) > MAX_TOLD else ""
+        super().__init__(f"{len(failures)} sequence(s) failed (the other {len(finished)} are finished; a rerun "
+                         f"retries only the failed ones): {'; '.join(told[:MAX_TOLD])}{more}")
+
+
+def failure_text(error: Exception) -> str:
+    """``Type: message`` for bad data or settings, the whole traceback for anything else (a bug)."""
+    if isinstance(error, DATA_ERRORS):
+        return f"{type(error).__name__}: {' '.join(str(error).split())}"
+    return traceback.format_exc()
+
+
+def _tell_failure(tracker: str, sequence: str, text: str) -> None:
+    """Print a bug's traceback as it happens; bad data is told once, in the :class:`OPEError` at the end."""
+    if "\n" in text.strip():
+        tqdm.write(f"[{tracker}] sequence {sequence} failed:\n{text}")
 
 
 def first_frame_result(seq) -> TrackResult:
@@ -83,8 +105,8 @@ def _run_in_worker(task):
             _worker_tracker = make_tracker(spec)
         run_sequence(_worker_tracker, seq, tdir, vis_fn=vis_fn)
         return seq.name, None
-    except Exception:  # reported to the parent, which carries on with the other sequences
-        return seq.name, traceback.format_exc()
+    except Exception as error:  # reported to the parent, which carries on with the other sequences
+        return seq.name, failure_text(error)
 
 
 def _rank_and_world(rank, world_size):
@@ -131,9 +153,9 @@ def run_ope(tracker_spec, dataset, results_dir, overwrite: bool = False, num_wor
             try:
                 run_sequence(tracker, seq, tdir, progress, vis_fn)
                 record_provenance(tdir, provenance)
-            except Exception:
-                failures[seq.name] = traceback.format_exc()
-                tqdm.write(f"[{name}] sequence {seq.name} failed:\n{failures[seq.name]}")
+            except Exception as error:
+                failures[seq.name] = failure_text(error)
+                _tell_failure(name, seq.name, failures[seq.name])
             bar.update()
     elif todo:
         tasks = [(local if local is not None else spec, seq, tdir, vis_fn) for seq in todo]
@@ -143,7 +165,7 @@ def run_ope(tracker_spec, dataset, results_dir, overwrite: bool = False, num_wor
             for seq_name, error in pool.imap_unordered(_run_in_worker, tasks):
                 if error is not None:
                     failures[seq_name] = error
-                    tqdm.write(f"[{name}] sequence {seq_name} failed:\n{error}")
+                    _tell_failure(name, seq_name, error)
                 else:
                     record_provenance(tdir, provenance)
                 bar.update()

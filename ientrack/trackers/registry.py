@@ -9,7 +9,7 @@ import inspect
 import os
 from pathlib import Path
 
-import yaml
+from ientrack.yaml_files import read_yaml_mapping
 
 # type -> "module:Class"; modules are imported only when a tracker of that type is built
 TRACKER_TYPES = {
@@ -43,8 +43,7 @@ def load_config(name_or_path: str) -> dict:
         raise ValueError(
             f"unknown tracker {name_or_path!r}: no config {path}. Known trackers: {', '.join(available_trackers())}"
         )
-    with open(path) as f:
-        cfg = yaml.safe_load(f) or {}
+    cfg = read_yaml_mapping(path)
     if "type" not in cfg or cfg["type"] not in TRACKER_TYPES:
         raise ValueError(f"{path}: 'type' must be one of {sorted(TRACKER_TYPES)}, got {cfg.get('type')!r}")
     cfg.setdefault("name", path.stem)
