@@ -10,7 +10,6 @@ is centred on the ground-truth box and each bank entry's response there is print
 response cell of the centre), with the ground-truth angle where the dataset has one (Rot- datasets).
 """
 import argparse
-import sys
 
 import numpy as np
 
@@ -34,10 +33,11 @@ def main(argv=None):
     dataset = load_dataset(args.dataset, root=args.root, allow_partial=True)
     sequence = next((s for s in dataset if s.name == args.sequence), None)
     if sequence is None:
-        sys.exit(f"{args.dataset}: no sequence {args.sequence!r}; present: {', '.join(s.name for s in dataset)}")
+        present = ", ".join(s.name for s in dataset)
+        raise ValueError(f"{args.dataset}: no sequence {args.sequence!r}; present: {present}")
     tracker = build_tracker(args.tracker, device=args.device, weights=args.snapshot)
     if not hasattr(tracker, "bank_responses"):
-        sys.exit(f"{args.tracker}: not a bank (SiamFC-type) tracker")
+        raise ValueError(f"{args.tracker}: not a bank (SiamFC-type) tracker")
     tracker.init(sequence.frame(0), sequence.gt[0])
     angles = tracker.template_angles
     print("frame  gt_angle  best_entry  " + " ".join(f"{a:6.1f}" for a in angles))
