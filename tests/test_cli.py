@@ -1,5 +1,5 @@
 """The command lines end to end: tools/test.py (run, score, resume, --vis), tools/eval.py, tools/demo.py,
-tools/bank_responses.py."""
+tools/bank_responses.py. Their answers to bad input are in tests/bad_inputs.py."""
 import json
 import shutil
 import sys
@@ -63,23 +63,12 @@ def test_eval_py_scores_results_on_disk_like_test_py(small_benchmark, capsys):
     assert capsys.readouterr().out.splitlines()[2] == from_test
 
 
-def test_clear_errors_for_unknown_tracker_dataset_and_missing_results(tmp_path):
-    with pytest.raises(SystemExit, match="unknown tracker 'no_such_tracker'"):
-        test_cli.main(["--tracker", "no_such_tracker", "--dataset", "OTB100", "--dataset-root", str(tmp_path)])
-    with pytest.raises(SystemExit, match="unknown dataset 'NoSuchSet'"):
-        test_cli.main(["--tracker", "opencv_mil", "--dataset", "NoSuchSet"])
-    with pytest.raises(SystemExit, match="OTB100 not found"):
-        test_cli.main(["--tracker", "opencv_mil", "--dataset", "OTB100", "--dataset-root", str(tmp_path / "none")])
-
-
 def test_demo_tracks_a_folder_of_frames_into_a_video(tmp_path):
     frames = shared_path("otb", "Couple", "img")
     out = tmp_path / "demo.mp4"
     demo_cli.main(["--tracker", "opencv_mil", "--source", str(frames), "--box", "51,47,25,62",
                    "--output", str(out), "--no-window", "--max-frames", "5"])
     assert out.is_file() and out.stat().st_size > 0
-    with pytest.raises(SystemExit, match="no such video file"):
-        demo_cli.main(["--source", str(tmp_path / "missing.mp4"), "--box", "1,1,5,5", "--no-window"])
 
 
 def test_harness_got10k_runs_the_toolkit_offline_with_our_numbers(tmp_path, capsys):
@@ -87,8 +76,6 @@ def test_harness_got10k_runs_the_toolkit_offline_with_our_numbers(tmp_path, caps
     shutil.copytree(shared_path("otb", "Couple"), root / "Couple")
     common = ["--tracker", "opencv_mil", "--dataset", "OTB100", "--dataset-root", str(root), "--no-progress",
               "--results-dir", str(tmp_path / "results"), "--report-dir", str(tmp_path / "reports")]
-    with pytest.raises(SystemExit, match="--vis draws with ientrack's own runner"):
-        test_cli.main(common + ["--harness", "got10k", "--vis"])
     test_cli.main(common + ["--harness", "got10k"])
     toolkit_row = capsys.readouterr().out.splitlines()[-3]
     assert toolkit_row.startswith("| opencv_mil |")
@@ -114,34 +101,6 @@ def test_ctrl_c_keeps_finished_sequences_and_a_rerun_goes_on(small_benchmark, mo
     assert "| opencv_mil |" in capsys.readouterr().out
 
 
-def test_bad_weights_and_unwritable_folders_are_named_before_any_tracking(small_benchmark, tmp_path):
-    bench, json_path = small_benchmark
-    common = ["--tracker", "siamfc", "--dataset", str(json_path), "--dataset-root", str(bench / "frames"),
-              "--no-progress"]
-    with pytest.raises(SystemExit, match="weights file .*missing.pt not found"):
-        test_cli.main(common + ["--snapshot", str(tmp_path / "missing.pt")])
-    junk = tmp_path / "junk.pt"
-    junk.write_bytes(b"not a checkpoint")
-    with pytest.raises(SystemExit, match="junk.pt"):
-        test_cli.main(common + ["--snapshot", str(junk), "--results-dir", str(tmp_path / "r1"),
-                                "--report-dir", str(tmp_path / "p1")])
-    blocker = tmp_path / "a_file"
-    blocker.write_text("")
-    with pytest.raises(SystemExit, match="cannot write reports in .*a_file"):
-        test_cli.main(common + ["--results-dir", str(tmp_path / "r2"), "--report-dir", str(blocker)])
-    assert not (tmp_path / "r2" / "Small" / "siamfc").exists()  # stopped before tracking
-
-
-def test_cuda_on_a_machine_without_it_is_refused_even_with_nothing_left_to_run(small_benchmark):
-    import torch
-    if torch.cuda.is_available():
-        pytest.skip("this machine has CUDA")
-    tmp_path, json_path = small_benchmark
-    run_test_cli(tmp_path, json_path)  # every sequence done
-    with pytest.raises(SystemExit, match="device 'cuda' requested but torch finds no CUDA device"):
-        run_test_cli(tmp_path, json_path, "--device", "cuda")
-
-
 def test_bank_responses_prints_every_entry_at_the_true_position_and_takes_a_snapshot(small_benchmark, capsys):
     tmp_path, json_path = small_benchmark
     common = ["--dataset", str(json_path), "--root", str(tmp_path / "frames"), "--sequence", "Couple", "--every", "5"]
@@ -152,7 +111,3 @@ def test_bank_responses_prints_every_entry_at_the_true_position_and_takes_a_snap
     assert len(responses) == 16 and best == 22.5 * int(np.argmax(responses))
     bank_cli.main(["--tracker", "ien_siamfc", "--snapshot", str(ROOT / "trackers" / "ien_siamfc.pt"), *common])
     assert capsys.readouterr().out.splitlines() == lines  # the config's own weights, named: the same numbers
-    with pytest.raises(SystemExit, match="missing.pt"):
-        bank_cli.main(["--tracker", "ien_siamfc", "--snapshot", str(tmp_path / "missing.pt"), *common])
-    with pytest.raises(SystemExit, match="not a bank"):
-        bank_cli.main(["--tracker", "opencv_mil", *common])

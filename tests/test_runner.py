@@ -200,3 +200,27 @@ def test_results_of_other_settings_or_weights_are_not_reused(fake, tmp_path, mon
     (tmp_path / "w.pt").write_bytes(b"retrained")
     run_ope(TrackerSpec("c"), fake, tmp_path / "res", progress=False, overwrite=True)  # reruns, records anew
     assert (tdir / "tracker.json").read_text() != before and len(run()) == 4
+
+
+def test_a_run_that_fails_before_its_first_result_leaves_no_record_and_a_bare_record_is_taken_over(
+        fake, tmp_path, monkeypatch):
+    monkeypatch.setitem(TRACKER_TYPES, "centroid", "test_runner:CentroidTracker")
+    monkeypatch.setenv("IENTRACK_ZOO", str(tmp_path))
+    (tmp_path / "c.yaml").write_text("type: centroid\nweights: w.pt\n")
+    (tmp_path / "w.pt").write_bytes(b"first")
+    tdir = results_io.tracker_dir(tmp_path / "res", "OTB100", "c")
+    with pytest.raises(ValueError, match="unknown setting"):  # not built: nothing tracked, nothing recorded
+        run_ope(TrackerSpec("c", {"no_such_setting": 1}), fake, tmp_path / "res", progress=False)
+    assert not (tdir / "tracker.json").exists()
+    tdir.mkdir(parents=True, exist_ok=True)
+    (tdir / "tracker.json").write_text('{"name": "c", "weights": {"sha256": "of other weights"}}\n')
+    assert len(run_ope(TrackerSpec("c"), fake, tmp_path / "res", progress=False)) == 4  # no result: taken over
+    assert "of other weights" not in (tdir / "tracker.json").read_text()
+    mode = (tdir / "tracker.json").stat().st_mode & 0o777
+    assert mode == (tdir / "Boy.txt").stat().st_mode & 0o777 == 0o666 & ~current_umask()
+
+
+def current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -72,19 +72,21 @@ def handle_missing(dataset: str, family: str, root, missing: List[str], found: i
 
 
 def load_present(dataset: str, family: str, root, names: List[str], load_one: Callable[[str], "Sequence"],
-                 allow_partial: bool) -> list:
+                 allow_partial: bool, folder_of: Optional[Callable[[str], str]] = None) -> list:
     """The sequences ``load_one(name)`` returns for ``names``, each with a usable initial box.
 
     ``load_one`` raises :class:`IncompleteSequence` saying what a sequence lacks; those, and sequences whose
     first box no tracker can start from, go through :func:`handle_missing` (one error listing them all, or a
-    warning with ``allow_partial``).
+    warning with ``allow_partial``). ``folder_of(name)`` is a sequence's folder (default ``root/name``): where it
+    exists, the sequence is listed first, as partly there.
     """
+    folder_of = folder_of or (lambda name: os.path.join(str(root), name))
     loaded, partly_there, absent = [], [], []
     for name in names:
         try:
             sequence = load_one(name)
         except IncompleteSequence as lacking:
-            there = root is not None and os.path.isdir(os.path.join(str(root), name))
+            there = root is not None and os.path.isdir(folder_of(name))
             (partly_there if there else absent).append(str(lacking))
             continue
         problem = init_box_problem(sequence.init_box)
@@ -104,7 +106,7 @@ def load_present(dataset: str, family: str, root, names: List[str], load_one: Ca
 
 def present_sequences(dataset: str, family: str, root, names: List[str],
                       lacking_of: Callable[[str], Optional[str]], load: Callable[[str], "Sequence"],
-                      allow_partial: bool) -> list:
+                      allow_partial: bool, folder_of: Optional[Callable[[str], str]] = None) -> list:
     """:func:`load_present` for loaders that tell what a sequence lacks (``lacking_of(name)``, or None)
     before loading it with ``load(name)``."""
     def checked(name):
@@ -112,4 +114,4 @@ def present_sequences(dataset: str, family: str, root, names: List[str],
         if lacking:
             raise IncompleteSequence(lacking)
         return load(name)
-    return load_present(dataset, family, root, names, checked, allow_partial)
+    return load_present(dataset, family, root, names, checked, allow_partial, folder_of)

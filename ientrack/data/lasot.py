@@ -62,4 +62,4 @@ def load_lasot(root, subset: str = "test", allow_partial: bool = False, name: st
     splits = lasot_splits()
     names = splits["train"] + splits["test"] if subset == "full" else splits[subset]
     return Dataset(name, load_present(name, "LASOT", root, sorted(names), lambda s: _load_sequence(root, s),
-                                      allow_partial))
+                                      allow_partial, lambda s: _sequence_dir(root, s)))

@@ -24,15 +24,19 @@ def uav_frame_ranges() -> Dict[str, Dict[str, dict]]:
         return json.load(f)
 
 
+def _frames_dir(root: str, meta: dict) -> str:
+    return os.path.join(root, "data_seq", "UAV123", meta["folder_name"])
+
+
 def _frame_paths(root: str, meta: dict):
-    folder = os.path.join(root, "data_seq", "UAV123", meta["folder_name"])
+    folder = _frames_dir(root, meta)
     return [os.path.join(folder, f"{i:06d}.jpg") for i in range(meta["start_frame"], meta["end_frame"] + 1)]
 
 
 def _missing_parts(root: str, version: str, name: str, meta: dict):
     if not os.path.isfile(os.path.join(root, "anno", version, f"{name}.txt")):
         return f"{name} (anno/{version}/{name}.txt)"
-    folder = os.path.join(root, "data_seq", "UAV123", meta["folder_name"])
+    folder = _frames_dir(root, meta)
     if not os.path.isdir(folder):
         return f"{name} (folder data_seq/UAV123/{meta['folder_name']}/)"
     present = set(os.listdir(folder))
@@ -61,4 +65,5 @@ def load_uav123(root, version: str = "UAV123", allow_partial: bool = False, name
     metas = uav_frame_ranges()[version]
     return Dataset(name, present_sequences(name, "UAV123", root, list(metas),
                                            lambda s: _missing_parts(root, version, s, metas[s]),
-                                           lambda s: _load_sequence(root, version, s, metas[s]), allow_partial))
+                                           lambda s: _load_sequence(root, version, s, metas[s]), allow_partial,
+                                           lambda s: _frames_dir(root, metas[s])))
