@@ -119,6 +119,14 @@ def vot_folder_missing_a_frame(tmp):
     return test_py(tmp, "VOT", root)
 
 
+def own_folder_missing_a_frame(tmp):
+    """A user's folder of sequences (OTB layout, numbered from 0), frame 2 of ``s`` missing."""
+    write_frames(tmp / "mine" / "s" / "img", digits=5)
+    write_rows(tmp / "mine" / "s" / "groundtruth_rect.txt", [square_box(i) for i in range(FRAMES)])
+    (tmp / "mine" / "s" / "img" / "00002.jpg").unlink()
+    return test_py(tmp, str(tmp / "mine"), tmp)
+
+
 def pysot_json(tmp, change=None):
     """A pysot-style JSON of one sequence ``s`` (frames ``s/0001.jpg``...), changed by ``change(root)``."""
     frames = write_frames(tmp / "frames" / "s", digits=4)
@@ -208,6 +216,7 @@ CASES = [
          0, None, warning=r"1 of 2 sequences of GOT10k-val .*: a \(1 frame missing in a/: 00000003\.jpg\)",
          kept=[f"{RESULTS}/b.txt"], absent=[f"{RESULTS}/a.txt"]),
     Case("vot-folder-frame-missing", vot_folder_missing_a_frame, 1, r"s \(1 frame missing in color/: 00000004\.jpg\)"),
+    Case("own-folder-frame-missing", own_folder_missing_a_frame, 1, r"s \(1 frame missing in img/: 00002\.jpg\)"),
     Case("json-frame-missing", lambda tmp: pysot_json(tmp, lambda t: (t / "frames" / "s" / "0003.jpg").unlink()),
          1, r"s \(1 frames missing: .*0003\.jpg\)"),
     # ground truth that cannot be used

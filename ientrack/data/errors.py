@@ -29,6 +29,8 @@ def setup_hint(family: str) -> str:
     """How to tell ientrack where the dataset family ``family`` (e.g. ``OTB``) lives."""
     if family == "JSON":
         return "pass --dataset-root DIR (root=DIR), the folder the JSON's image paths are relative to"
+    if family == "FOLDER":
+        return "each sequence is a subfolder <name>/ holding img/ and groundtruth_rect.txt (see datasets/README.md)"
     return (f"point ientrack at the dataset: pass --dataset-root DIR (root=DIR), set "
             f"{env_var_name(family)} or {DATA_ENV} (a folder holding one subfolder per dataset), or set "
             f"'{family}' in {PATHS_FILE}; see datasets/README.md for the expected layout")

@@ -5,14 +5,18 @@ Names (case-insensitive): ``OTB100`` (= ``OTB2015``), ``OTB2013``, ``OTB50``, ``
 ``UAV123``, ``UAV20L``, ``Builtin`` (the synthetic benchmark), ``Builtin-train`` (64 more synthetic
 sequences from other seeds, for training), ``Builtin-still`` (8 synthetic targets that stay upright but
 tilt out of the image plane), ``Builtin-still-train`` (64 more of those, for training), ``json:<path>``
-or any ``*.json`` path (a pysot-style annotation file; frames under ``root``). ``Rot-<name>`` /
+or any ``*.json`` path (a pysot-style annotation file; frames under ``root``), a folder of sequences in
+the OTB / UAV layout (``path/to/folder``, ``path/to/folder@val`` for a split of its ``index.tsv``, or a ``.txt``
+list of sequence names beside them; see :mod:`ientrack.data.folder`). ``Rot-<name>`` /
 ``Rot<omega>-<name>`` wraps any of them in the Rot protocol (in-plane rotation of ``omega`` degrees per
 frame, 2 by default).
 """
+import os
 import re
 from typing import Callable, Dict, List, Optional, Tuple
 
 from ientrack.data.errors import DatasetNotFoundError
+from ientrack.data.folder import load_folder
 from ientrack.data.got10k import load_got10k
 from ientrack.data.lasot import load_lasot
 from ientrack.data.otb import load_otb
@@ -81,6 +85,9 @@ def parse_rot_prefix(name: str) -> Tuple[Optional[float], str]:
 
 def _lookup(name: str) -> Tuple[str, List[str], Callable]:
     lowered = name.lower()
+    folder, _, split = name.partition("@")
+    if os.path.isdir(folder) or (os.path.isfile(folder) and folder.endswith(".txt")):
+        return name, [], lambda root, _, allow_partial, **o: load_folder(folder, split or None, allow_partial, **o)
     if lowered.startswith("json:") or lowered.endswith(".json"):
         path = name[5:] if lowered.startswith("json:") else name
         return name, [], lambda root, _, allow_partial, **o: load_pysot_json(path, root, None, allow_partial, **o)
