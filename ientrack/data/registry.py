@@ -71,7 +71,8 @@ _DATASETS: Dict[str, Tuple[str, List[str], Callable]] = {
 def available_datasets() -> List[str]:
     """The names ``load_dataset`` accepts (patterns in angle brackets)."""
     return [canonical for canonical, _, _ in _DATASETS.values()] + [
-        "VOT<year> (e.g. VOT2018)", "VOT", "json:<path> or <path>.json", "Rot-<name>",
+        "VOT<year> (e.g. VOT2018)", "VOT", "json:<path> or <path>.json",
+        "<folder>, <folder>@<split> or <list>.txt (sequences of your own)", "Rot-<name>",
         "Rot<omega>-<name> (e.g. Rot4-OTB100)"]
 
 
@@ -85,20 +86,20 @@ def parse_rot_prefix(name: str) -> Tuple[Optional[float], str]:
 
 def _lookup(name: str) -> Tuple[str, List[str], Callable]:
     lowered = name.lower()
-    folder, _, split = name.partition("@")
-    if os.path.isdir(folder) or (os.path.isfile(folder) and folder.endswith(".txt")):
-        return name, [], lambda root, _, allow_partial, **o: load_folder(folder, split or None, allow_partial, **o)
-    if lowered.startswith("json:") or lowered.endswith(".json"):
-        path = name[5:] if lowered.startswith("json:") else name
-        return name, [], lambda root, _, allow_partial, **o: load_pysot_json(path, root, None, allow_partial, **o)
+    if lowered in _DATASETS:
+        return _DATASETS[lowered]
     vot = _VOT_NAME.match(name)
     if vot:
         families = [name.upper(), "VOT"] if vot.group(1) else ["VOT"]
         return name.upper(), families, lambda root, n, allow_partial, **o: load_vot(
             root, n, allow_partial, family=families[0], **o)
-    if lowered not in _DATASETS:
-        raise DatasetNotFoundError(f"unknown dataset {name!r}; known: {', '.join(available_datasets())}")
-    return _DATASETS[lowered]
+    if lowered.startswith("json:") or lowered.endswith(".json"):
+        path = name[5:] if lowered.startswith("json:") else name
+        return name, [], lambda root, _, allow_partial, **o: load_pysot_json(path, root, None, allow_partial, **o)
+    folder, _, split = name.partition("@")  # a folder of one's own sequences (known names come first)
+    if os.path.isdir(folder) or (os.path.isfile(folder) and folder.endswith(".txt")):
+        return name, [], lambda root, _, allow_partial, **o: load_folder(folder, split or None, allow_partial, **o)
+    raise DatasetNotFoundError(f"unknown dataset {name!r}; known: {', '.join(available_datasets())}")
 
 
 def dataset_root(name: str, root=None):
