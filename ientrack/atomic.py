@@ -43,6 +43,9 @@ def check_writable(folder, what: str) -> Path:
 
 def _what_is_wrong(folder: Path, error: OSError) -> str:
     """The cause of ``error`` (raised creating or writing in ``folder``), told in terms of the path."""
+    dangling = next((p for p in (folder, *folder.parents) if p.is_symlink() and not p.exists()), None)
+    if dangling is not None:
+        return f"{dangling} is a link to {os.readlink(dangling)}, which does not exist"
     existing = folder
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent

@@ -180,6 +180,11 @@ def under_a_file(flag: str, folder: str):
     return build
 
 
+def dangling_link(tmp):
+    (tmp / "results").symlink_to(tmp / "gone")
+    return got10k_case()(tmp)
+
+
 def harness(dataset="GOT10k-val", change=None, *extra):
     def build(tmp):
         root = got10k_val(tmp)
@@ -268,6 +273,8 @@ CASES = [
          r"cannot write results in .*a_file/results: .*a_file is a file, not a folder$"),
     Case("report-dir-is-a-file", under_a_file("--report-dir", "a_file"), 1,
          r"cannot write reports in .*a_file: .*a_file is a file, not a folder$", absent=[RESULTS]),
+    Case("results-dir-dangling-link", dangling_link, 1,
+         r"cannot write results in .*results: .*results is a link to .*gone, which does not exist$"),
     Case("cuda-missing", got10k_case("--device", "cuda"), 1, r"device 'cuda' requested but torch finds no CUDA device",
          needs_no_cuda=True),
     # the GOT-10k toolkit's harness: what it needs is checked before any tracking
