@@ -7,8 +7,8 @@ import warnings
 from typing import Dict, List, Optional
 
 from ientrack.data.errors import AnnotationError, IncompleteSequence, listing
+from ientrack.data.gt_files import list_images
 
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp")
 _LAST_NUMBER = re.compile(r"(\d+)\D*$")
 
 
@@ -18,19 +18,17 @@ def numbered_frames(folder: str) -> Dict[int, str]:
     Raises :class:`AnnotationError` for an image whose name carries no number, or two images with one number
     (``0007.jpg`` and ``07.png``): which of them a row belongs to cannot be known."""
     frames: Dict[int, str] = {}
-    for name in sorted(os.listdir(folder)):
-        stem, extension = os.path.splitext(name)
-        if extension.lower() not in IMAGE_EXTENSIONS:
-            continue
-        match = _LAST_NUMBER.search(stem)
+    for path in list_images(folder):
+        name = os.path.basename(path)
+        match = _LAST_NUMBER.search(os.path.splitext(name)[0])
         if match is None:
-            raise AnnotationError(f"{os.path.join(folder, name)}: a frame's name must carry its number "
-                                  "(0001.jpg, img0001.png) so that each ground-truth row finds its frame")
+            raise AnnotationError(f"{path}: a frame's name must carry its number (0001.jpg, img0001.png) so that "
+                                  "each ground-truth row finds its frame")
         number = int(match.group(1))
         if number in frames:
             raise AnnotationError(f"{folder}: {os.path.basename(frames[number])} and {name} both claim frame "
                                   f"number {number}")
-        frames[number] = os.path.join(folder, name)
+        frames[number] = path
     return frames
 
 
@@ -49,8 +47,8 @@ def frames_for_rows(folder: str, n_rows: Optional[int], gt_path: str, first: Opt
     ``first=None``: the lowest number found (a user's own folder, numbered from 0 or 1); ``n_rows=None``:
     every frame up to the highest number (a sequence with only its first box published). A frame missing
     among them raises :class:`IncompleteSequence` naming the missing files (``sequence`` names the sequence
-    in that message). Rows and frames that differ at the end follow :func:`matched_length`: the shorter wins,
-    with a warning naming ``gt_path``.
+    in that message). Rows and frames that differ in number at the end: the shorter wins,
+    with a warning naming ``gt_path`` (the policy of :func:`~ientrack.data.gt_files.matched_length`).
     """
     frames = numbered_frames(folder)
     where = os.path.basename(os.path.normpath(folder))
