@@ -63,8 +63,7 @@ def handle_missing(dataset: str, family: str, root, missing: List[str], found: i
     """
     if not missing:
         return
-    what = (f"{len(missing)} of {len(missing) + found} sequences of {dataset} are missing, incomplete or unusable "
-            f"under {root}")
+    what = f"{len(missing)} of {len(missing) + found} sequences of {dataset} are missing or incomplete under {root}"
     if allow_partial and found > 0:
         warnings.warn(f"{what}; loading the {found} present (allow_partial): {listing(missing)}", stacklevel=3)
         return
