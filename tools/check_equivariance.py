@@ -14,6 +14,7 @@ Steerable test nets: ``steerable:C4``, ``steerable:C8``, ``steerable:D4`` (conv5
 channels; exact at 33, 65, ...).
 """
 import argparse
+from pathlib import Path
 
 import torch
 
@@ -44,6 +45,8 @@ def build_model(backbone: str | None, model: str | None):
 
 def load_checkpoint(net, path: str):
     """Load a state dict saved for ``net`` (weights only: a checkpoint never runs code)."""
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"checkpoint {path} does not exist")
     state = load_weights_only(path)
     for key in ("model", "state_dict"):
         if isinstance(state, dict) and isinstance(state.get(key), dict):
