@@ -16,8 +16,6 @@ channels; exact at 33, 65, ...).
 import argparse
 from pathlib import Path
 
-import torch
-
 from ientrack.checkpoint import CheckpointError, load_weights_only
 from ientrack.cli import tool_main
 from ientrack.data.errors import listing
