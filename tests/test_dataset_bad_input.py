@@ -290,3 +290,14 @@ def test_a_first_box_no_tracker_can_start_from_makes_the_sequence_unusable(tmp_p
         load_got10k(tmp_path, "val")
     with pytest.warns(UserWarning, match=rf"bad \(the initial box {problem}"):
         assert load_got10k(tmp_path, "val", allow_partial=True).names == ["good"]
+
+
+def test_a_vot_folder_of_ones_own_may_count_from_0_and_a_missing_frame_0_is_never_skipped(tmp_path):
+    numbered_sequence(tmp_path / "mine", 5, first=0)
+    (tmp_path / "mine" / "groundtruth.txt").write_text("".join(f"{i},1,5,5\n" for i in range(5)))
+    sequence = load_vot(tmp_path)["mine"]
+    assert [read_frame(p)[0, 0, 0] for p in sequence.frame_paths] == sequence.gt[:, 0].tolist() == [0, 1, 2, 3, 4]
+    (tmp_path / "mine" / "00000000.png").unlink()
+    with pytest.raises(DatasetNotFoundError, match=r"mine \(5 ground-truth rows but frames numbered 1 to 4 in "
+                                                   r"mine/: 00000000\.png or 00000005\.png is missing\)"):
+        load_vot(tmp_path)

@@ -3,7 +3,8 @@ with ``groundtruth_rect.txt`` (one ``x,y,w,h`` row per frame, 1-based as OTB's, 
 out of view: such frames are not scored, and no tracker is re-initialised there) and, optionally,
 ``polygons.txt`` (8 numbers per row, a rotated box, VOT style).
 
-Row ``i`` belongs to the frame numbered ``first + i``, ``first`` the lowest number in ``img/`` (0 or 1).
+Row ``i`` belongs to the frame numbered ``first + i``: ``first`` is 0 where ``img/`` holds a frame numbered 0,
+else 1.
 A subset is chosen by a list file (one sequence name per line) or by a split column of a ``.tsv`` table with a
 ``name`` column (``index.tsv`` of ``name split ...``): ``<folder>@<split>`` on the command line.
 """

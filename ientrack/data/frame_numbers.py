@@ -44,7 +44,8 @@ def frames_for_rows(folder: str, n_rows: Optional[int], gt_path: str, first: Opt
                     sequence: str = "") -> List[str]:
     """The paths of the frames the ``n_rows`` rows of ``gt_path`` belong to: frames ``first``, ``first + 1``...
 
-    ``first=None``: the lowest number found (a user's own folder, numbered from 0 or 1); ``n_rows=None``:
+    ``first=None``: 0 where a frame is numbered 0, else 1 (a user's own folder may count either way); more rows
+    than frames numbered from 1 is then an error, as frame 0 may be the one missing; ``n_rows=None``:
     every frame up to the highest number (a sequence with only its first box published). A frame missing
     among them raises :class:`IncompleteSequence` naming the missing files (``sequence`` names the sequence
     in that message). Rows and frames that differ in number at the end: the shorter wins,
@@ -54,8 +55,13 @@ def frames_for_rows(folder: str, n_rows: Optional[int], gt_path: str, first: Opt
     where = os.path.basename(os.path.normpath(folder))
     if not frames:
         raise IncompleteSequence(f"{sequence} (no frames in {where}/)")
-    first = min(frames) if first is None else first
     last = max(frames)
+    if first is None:
+        first = 0 if 0 in frames else 1
+        if first == 1 and n_rows is not None and n_rows > last:  # frames 1..last for more rows than that:
+            like = os.path.basename(frames[last])  # counted from 0 with frame 0 missing, or from 1, short?
+            raise IncompleteSequence(f"{sequence} ({n_rows} ground-truth rows but frames numbered 1 to {last} in "
+                                     f"{where}/: {_name_of(0, like)} or {_name_of(last + 1, like)} is missing)")
     wanted = last - first + 1 if n_rows is None else n_rows
     kept = min(wanted, last - first + 1)
     absent = [n for n in range(first, first + kept) if n not in frames]

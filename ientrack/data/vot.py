@@ -40,12 +40,13 @@ def read_vot_groundtruth(path: str):
 
 
 def _load_sequence(root: str, name: str) -> Sequence:
-    """The sequence ``root/name``, row ``i`` of its ground truth paired with frame ``i + 1`` by number."""
+    """The sequence ``root/name``, row ``i`` of its ground truth paired with frame ``i + 1`` by number (frame
+    ``i`` where the frames are numbered from 0)."""
     seq_dir = required(os.path.join(root, name), name, "folder", folder=True)
     gt_path = required(os.path.join(seq_dir, "groundtruth.txt"), name, "groundtruth.txt")
     boxes, polygons = read_vot_groundtruth(gt_path)
     frames = frames_for_rows(_frames_dir(seq_dir), len(boxes if polygons is None else polygons), gt_path,
-                             sequence=name)
+                             first=None, sequence=name)  # VOT counts from 1; a folder of one's own may from 0
     n = len(frames)
     return Sequence(name=name, frame_paths=frames, gt=None if boxes is None else boxes[:n],
                     polygons=None if polygons is None else polygons[:n], attributes=_tags(seq_dir))
