@@ -63,6 +63,40 @@ def test_eval_py_scores_results_on_disk_like_test_py(small_benchmark, capsys):
     assert capsys.readouterr().out.splitlines()[2] == from_test
 
 
+def test_named_sequences_are_run_and_scored_alone_and_an_unknown_name_is_one_line(small_benchmark, capsys):
+    tmp_path, json_path = small_benchmark
+    run_test_cli(tmp_path, json_path, "--sequences", "Couple")
+    folder = tmp_path / "results" / "Small" / "opencv_mil"
+    assert sorted(p.name for p in folder.glob("*.txt")) == ["Couple.txt"]
+    assert "(Small, 1 sequence)" in capsys.readouterr().out
+    run_test_cli(tmp_path, json_path, "--video", "crossing")  # pysot's spelling; any case
+    assert sorted(p.name for p in folder.glob("*.txt")) == ["Couple.txt", "Crossing.txt"]
+    capsys.readouterr()
+    eval_cli.main(["--dataset", str(json_path), "--dataset-root", str(tmp_path / "frames"), "--sequences", "Couple",
+                   "--results-dir", str(tmp_path / "results"), "--report-dir", str(tmp_path / "reports")])
+    assert "(Small, 1 sequence)" in capsys.readouterr().out
+    with pytest.raises(SystemExit, match=r"^test.py: Small has no sequence 'Coupel'; closest: Couple$"):
+        run_test_cli(tmp_path, json_path, "--sequences", "Coupel")
+    with pytest.raises(SystemExit, match=r"^eval.py: Small has no sequence 'Tiger'; its 2 sequences: Couple, Crossing$"):
+        eval_cli.main(["--dataset", str(json_path), "--dataset-root", str(tmp_path / "frames"), "--video", "Tiger",
+                       "--results-dir", str(tmp_path / "results")])
+
+
+def test_eval_py_scores_the_sequences_all_trackers_have_and_says_which_were_left_out(small_benchmark, capsys):
+    tmp_path, json_path = small_benchmark
+    run_test_cli(tmp_path, json_path)
+    partial = tmp_path / "results" / "Small" / "other"
+    partial.mkdir()
+    shutil.copy(tmp_path / "results" / "Small" / "opencv_mil" / "Couple.txt", partial)
+    capsys.readouterr()
+    eval_cli.main(["--dataset", str(json_path), "--dataset-root", str(tmp_path / "frames"),
+                   "--results-dir", str(tmp_path / "results"), "--report-dir", str(tmp_path / "reports")])
+    out, err = capsys.readouterr()
+    assert "| Tracker (Small, 1 sequence) |" in out and "| other |" in out and "| opencv_mil |" in out
+    assert err.strip() == ("warning: scoring the 1 of 2 sequences of Small that every tracker has results for; "
+                           "left out: other has none for Crossing")
+
+
 def test_clear_errors_for_unknown_tracker_dataset_and_missing_results(tmp_path):
     with pytest.raises(SystemExit, match="unknown tracker 'no_such_tracker'"):
         test_cli.main(["--tracker", "no_such_tracker", "--dataset", "OTB100", "--dataset-root", str(tmp_path)])

@@ -10,13 +10,15 @@ or any ``*.json`` path (a pysot-style annotation file; frames under ``root``). `
 frame, 2 by default).
 """
 import re
-from typing import Callable, Dict, List, Optional, Tuple
+import warnings
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from ientrack.data.errors import DatasetNotFoundError
 from ientrack.data.got10k import load_got10k
 from ientrack.data.lasot import load_lasot
 from ientrack.data.otb import load_otb
 from ientrack.data.pysot_json import load_pysot_json
+from ientrack.data.selection import select_sequences
 from ientrack.data.roots import resolve_root
 from ientrack.data.sequence import Dataset
 from ientrack.data.uav123 import load_uav123
@@ -112,15 +114,29 @@ def _load_base(name: str, root, allow_partial: bool, **options) -> Dataset:
         raise DatasetNotFoundError(f"{error} (the root {resolved.path} came from {resolved.source})") from None
 
 
-def load_dataset(name: str, root: Optional[str] = None, allow_partial: bool = False, **options) -> Dataset:
+def _load_named(name: str, root, sequences, **options) -> Dataset:
+    """Only the ``sequences`` of a dataset: the others may be missing on disk (they are not warned about)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        dataset = _load_base(name, root, True, **options)
+    return select_sequences(dataset, sequences, "; ".join(str(w.message) for w in caught))
+
+
+def load_dataset(name: str, root: Optional[str] = None, allow_partial: bool = False,
+                 sequences: Optional[Sequence[str]] = None, **options) -> Dataset:
     """Load the dataset ``name`` (see the module docstring) from ``root`` or the configured root.
 
     The root resolves from ``root``, then ``IENTRACK_<FAMILY>_ROOT`` / ``IENTRACK_DATA``, then
-    ``datasets/paths.yaml``. ``options`` go to the loader (e.g. ``tiger1_skip_first``, ``sequences`` for OTB).
-    The returned dataset's ``name`` is the requested name in canonical spelling (``Rot4-OTB100``).
+    ``datasets/paths.yaml``. ``sequences`` keeps only those sequences (by name; the others need not be
+    on disk; an unknown name is an error naming the closest ones). ``options`` go to the loader (e.g.
+    ``tiger1_skip_first`` for OTB). The returned dataset's ``name`` is the requested name in canonical
+    spelling (``Rot4-OTB100``).
     """
     omega, base = parse_rot_prefix(name)
-    dataset = _load_base(base, root, allow_partial, **options)
+    if sequences:
+        dataset = _load_named(base, root, sequences, **options)
+    else:
+        dataset = _load_base(base, root, allow_partial, **options)
     if omega is None:
         return dataset
     from ientrack.data.rot import rotate_dataset  # the Rot protocol, imported only when asked for

@@ -9,7 +9,7 @@ import torch
 from ientrack.atomic import check_writable
 from ientrack.data.registry import load_dataset
 from ientrack.device import resolve_device
-from ientrack.eval.report import evaluate, markdown_table
+from ientrack.eval.report import common_sequences, evaluate, markdown_table
 from ientrack.eval.runner import OPEError, run_ope
 from ientrack.eval.tracker_spec import TrackerSpec, spec_name
 from ientrack.train.distributed import rank_device
@@ -42,14 +42,14 @@ def _is_main_rank() -> bool:
 
 def run_test(trackers, dataset="Builtin", dataset_root=None, allow_partial=False, results_dir="results",
              report_dir="reports", overwrite=False, num_workers=1, harness="ientrack", vis=False,
-             progress=True, **overrides):
+             progress=True, sequences=None, **overrides):
     """Run each tracker of ``trackers`` (names or config paths) over ``dataset`` and score them all.
 
     ``overrides`` go to :func:`ientrack.build_tracker` (``device``, ``weights``...). ``harness="got10k"``
     runs the GOT-10k toolkit's own experiment instead of our runner (same result layout and numbers).
     With ``vis``, a video per sequence is written under ``<results_dir>/<dataset>/<tracker>/videos``
     (or shown in a window where a display exists). Returns ``(report, markdown)``; under torchrun
-    only rank 0 scores (the other ranks return ``(None, None)``).
+    only rank 0 scores (the other ranks return ``(None, None)``). ``sequences``: run only these (by name).
     """
     names = [trackers] if isinstance(trackers, str) else list(trackers)
     if harness == "got10k":
@@ -67,7 +67,7 @@ def run_test(trackers, dataset="Builtin", dataset_root=None, allow_partial=False
     _use_the_rank_gpu(resolve_device(overrides.get("device")))
     check_writable(results_dir, "results")
     check_writable(report_dir, "reports")
-    data = load_dataset(dataset, dataset_root, allow_partial=allow_partial)
+    data = load_dataset(dataset, dataset_root, allow_partial=allow_partial, sequences=sequences)
     failure = None
     for spec, tracker_name in zip(specs, tracker_names):
         vis_fn = _recorder(vis, results_dir, data.name, tracker_name)
@@ -119,14 +119,15 @@ def _got10k_table(dataset, reports):
 
 
 def score_results(dataset, trackers=None, dataset_root=None, allow_partial=False, results_dir="results",
-                  report_dir="reports"):
+                  report_dir="reports", sequences=None):
     """Score results already on disk (ours or another toolkit's in the same layout) for ``trackers``
-    (default: every tracker folder under ``<results_dir>/<dataset>/``). Returns ``(report, markdown)``."""
-    data = load_dataset(dataset, dataset_root, allow_partial=allow_partial)
+    (default: every tracker folder under ``<results_dir>/<dataset>/``) on the ``sequences`` (default: all)
+    that every one of them has results for (a warning names those left out). Returns ``(report, markdown)``."""
+    data = load_dataset(dataset, dataset_root, allow_partial=allow_partial, sequences=sequences)
     folder = Path(results_dir) / data.name
     if not trackers:
         trackers = sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
     if not trackers:
         raise FileNotFoundError(f"no tracker results under {folder}: run tools/test.py first, or pass --results-dir")
-    report = evaluate(data, trackers, results_dir, report_dir)
+    report = evaluate(common_sequences(data, trackers, results_dir), trackers, results_dir, report_dir)
     return report, markdown_table(report)
