@@ -1,7 +1,9 @@
 """The command lines end to end: tools/test.py (run, score, resume, --vis), tools/eval.py, tools/demo.py,
 tools/bank_responses.py."""
 import json
+import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -43,6 +45,18 @@ def test_test_py_tracks_scores_plots_and_resumes(small_benchmark, capsys):
     assert capsys.readouterr().out.splitlines()[2] == table.splitlines()[2]  # ...and score the same
     run_test_cli(tmp_path, json_path, "--overwrite")  # ...unless told to rerun them
     assert boxes.stat().st_mtime_ns != stamp
+
+
+def test_no_progress_bars_in_a_log_file_unless_asked_for(small_benchmark):
+    tmp_path, json_path = small_benchmark
+    command = [sys.executable, str(ROOT / "tools" / "test.py"), "--tracker", "opencv_mil", "--dataset", str(json_path),
+               "--dataset-root", str(tmp_path / "frames"), "--results-dir", str(tmp_path / "results"),
+               "--report-dir", str(tmp_path / "reports"), "--overwrite"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    logged = subprocess.run(command, capture_output=True, text=True, env=env, check=True)  # stderr is a pipe
+    assert "\r" not in logged.stderr and "frame/s" not in logged.stderr and "| opencv_mil |" in logged.stdout
+    asked = subprocess.run(command + ["--progress"], capture_output=True, text=True, env=env, check=True)
+    assert "opencv_mil on Small" in asked.stderr
 
 
 def test_vis_writes_one_video_per_sequence_and_says_where(small_benchmark, monkeypatch, capsys):

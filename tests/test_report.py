@@ -121,6 +121,32 @@ def test_eval_scores_the_sequences_every_tracker_has_and_names_those_left_out(fa
         common_sequences(dataset, ["early", "late"], tmp / "results")
 
 
+def test_each_tracker_keeps_its_colour_and_line_style_and_titles_name_dataset_and_sequence_count(fake_run, monkeypatch):
+    import matplotlib.figure
+
+    dataset, tmp = fake_run
+    away = lambda s: s.gt + [40, 0, 0, 0]  # noqa: E731
+    iv = [seq.name for seq in dataset if "IV" in seq.attributes]
+    # "a" is right on the IV sequences only, "b" on the others: their ranking flips between plots
+    write_results(tmp / "results", dataset, "a", lambda s: s.gt if s.name in iv else away(s))
+    write_results(tmp / "results", dataset, "b", lambda s: away(s) if s.name in iv else s.gt)
+    drawn = {}
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", lambda fig, path, **_: drawn.setdefault(
+        path.stem, (fig.axes[0].get_title(), {line.get_label().split()[0]: (line.get_color(), line.get_linestyle())
+                                              for line in fig.axes[0].get_lines()})))
+    evaluate(dataset, ["a", "b", "centroid", "oracle"], tmp / "results", report_dir=tmp / "reports")
+    styles = {}
+    for stem, (_, lines) in drawn.items():
+        for name, style in lines.items():
+            assert styles.setdefault(name, style) == style, f"{name} changes style in {stem}"
+    assert len(set(styles.values())) == 4  # and no two trackers share one
+    assert drawn["success_plot"][0] == "Success plots of OPE on OTB100 (4 sequences)"
+    assert drawn["success_IV"][0] == "Success plots of OPE on OTB100 - IV (2 sequences)"
+    assert drawn["precision_IV"][0] == "Precision plots of OPE on OTB100 - IV (2 sequences)"
+    assert {stem for stem in drawn if stem.startswith("precision_")} == {"precision_plot"} | {
+        f"precision_{attr}" for attr in ("IV", "OCC", "DEF", "SV")}
+
+
 def test_markdown_table_sorts_by_success_and_drops_empty_columns(fake_run):
     dataset, tmp = fake_run
     table = markdown_table(evaluate(dataset, ["centroid", "oracle"], tmp / "results", plots=False)).splitlines()
