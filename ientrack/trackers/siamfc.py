@@ -137,6 +137,7 @@ class SiamFCTracker(Tracker):
         elif num_rotations not in (1, len(template_angles)):
             raise ValueError(f"{name}: num_rotations={num_rotations} but {len(template_angles)} template_angles")
         self.template_angles = np.asarray(template_angles, dtype=np.float64)
+        self.reports_angle = len(self.template_angles) > 1  # one upright template: the angle stays 0
         self.exemplar_size, self.instance_size, self.context = exemplar_size, instance_size, context
         self.response_up, self.window_influence = response_up, window_influence
         self.scales = scale_factors(num_scales, scale_step)

@@ -47,7 +47,8 @@ def run_demo(tracker_name: str, source: str, box=None, output: str = None, show:
                 result = tracker.update(frame)
                 results.append(result)
             elapsed += time.perf_counter() - start
-            canvas = draw_frame(frame, index, result, gt_box=box if index == 0 else None)
+            canvas = draw_frame(frame, index, result, gt_box=box if index == 0 else None,
+                                show_angle=tracker.reports_angle, show_score=tracker.reports_score)
             if sink:
                 sink.write(canvas)
             if window and not window.show(canvas):
