@@ -13,7 +13,7 @@ import re
 import warnings
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
-from ientrack.data.errors import DatasetNotFoundError
+from ientrack.data.errors import DatasetNotFoundError, PartialDatasetWarning, listing
 from ientrack.data.got10k import load_got10k
 from ientrack.data.lasot import load_lasot
 from ientrack.data.otb import load_otb
@@ -119,7 +119,11 @@ def _load_named(name: str, root, sequences, **options) -> Dataset:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         dataset = _load_base(name, root, True, **options)
-    return select_sequences(dataset, sequences, "; ".join(str(w.message) for w in caught))
+    missing = [m for w in caught if isinstance(w.message, PartialDatasetWarning) for m in w.message.missing]
+    for w in caught:  # the loader's other warnings (about the sequences themselves) still reach the user
+        if not isinstance(w.message, PartialDatasetWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return select_sequences(dataset, sequences, f"missing or incomplete on disk: {listing(missing)}" if missing else "")
 
 
 def load_dataset(name: str, root: Optional[str] = None, allow_partial: bool = False,

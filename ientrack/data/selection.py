@@ -23,7 +23,7 @@ def select_sequences(dataset: Dataset, names: Iterable[str], missing_note: str =
     if unknown:
         close = {c for name in unknown for c in difflib.get_close_matches(name, dataset.names, n=3, cutoff=0.6)}
         known = (f"closest: {', '.join(sorted(close))}" if close
-                 else f"its {len(dataset)} sequences: {listing(dataset.names)}")
+                 else f"its {len(dataset)} sequence{'s' * (len(dataset) != 1)}: {listing(dataset.names)}")
         note = f" ({missing_note})" if missing_note else ""
         raise DatasetNotFoundError(
             f"{dataset.name} has no sequence {', '.join(map(repr, unknown))}{note}; {known}")

@@ -121,12 +121,13 @@ def write_report(dataset, report: dict, results_dir, out: Path, plots: bool = Tr
                 stale.parent.rmdir()
     summary = markdown_table(shown) + "\n\n" + _shown_note(dataset, shown, left_out, folder)
     write_text_atomic(out / "summary.md", summary + "\n")
+    written = set()
     if plots:
         from ientrack.eval.plots import plot_report  # matplotlib only when plotting
         written = set(plot_report(shown, out))
-        for old in [*out.glob("*.*"), *out.glob("attributes/*.*")]:
-            if old.suffix in PLOT_SUFFIXES and old not in written:
-                old.unlink()
+    for old in [*out.glob("*.*"), *out.glob("attributes/*.*")]:
+        if old.suffix in PLOT_SUFFIXES and old not in written:
+            old.unlink()
     return shown
 
 
