@@ -44,7 +44,8 @@ def train_the_canonicalizer(config: dict, args, out: str) -> int:
                             allow_partial=args.allow_partial)
     export = args.export or (str(Path(out) / "canonicalizer.pt") if args.max_steps else None)
     path = retrain_canonicalizer(config, images, out, steps=args.max_steps, export=export, resume=args.resume,
-                                 seed=args.seed or 0, device=args.device, save_every=args.save_every)
+                                 seed=args.seed or 0, device=args.device, save_every=args.save_every,
+                                 progress=args.progress)
     print(f"trained the canonicalizer on {len(images)} upright images; wrote {path}")
     return 0
 
