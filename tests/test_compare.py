@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from ientrack.eval.compare import metric_matrix, dataset_roots, real_groups, root_for
-from ientrack.eval.experiment import score_results
+from ientrack.eval.scoring import score_results
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 import compare as compare_cli  # noqa: E402

@@ -25,8 +25,8 @@ from typing import Optional
 import numpy as np
 import torch
 
-from ientrack.equivariance.canonicalize import load_canonicalizer
 from ientrack.geometry import wrap_angle
+from ientrack.models.canonicalizers import load_canonicalizer
 from ientrack.models.siamese import fuse_conv_bn
 from ientrack.trackers.effnet_siamfc import EffNetSiamFCTracker
 

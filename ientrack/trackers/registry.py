@@ -37,10 +37,11 @@ ZOO_ENV = "IENTRACK_ZOO"
 
 
 def zoo_dir() -> Path:
-    """The folder of tracker configs: ``$IENTRACK_ZOO`` or the repository's ``trackers/``."""
+    """The folder of tracker configs: ``$IENTRACK_ZOO``, else the zoo shipped in the package
+    (``ientrack/zoo/``: configs, weights and model cards, package data of every install)."""
     if os.environ.get(ZOO_ENV):
         return Path(os.environ[ZOO_ENV])
-    return Path(__file__).resolve().parents[2] / "trackers"
+    return Path(__file__).resolve().parents[1] / "zoo"
 
 
 def available_trackers():
