@@ -10,7 +10,7 @@ the others). Results of other toolkits work too when they use the GOT-10k layout
 import argparse
 
 from ientrack.cli import add_sequences_option, tool_main
-from ientrack.eval.experiment import score_results
+from ientrack.eval.scoring import score_results
 
 
 @tool_main()
