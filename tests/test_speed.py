@@ -17,3 +17,10 @@ def test_the_benchmark_reports_every_tracker_against_siamfc():
     assert report["trackers"]["siamfc"]["speed_vs_reference"] == 1.0
     assert report["trackers"]["opencv_mil"]["speed_vs_reference"] > 0
     assert "speed_vs_reference" in markdown(report)
+
+
+def test_the_median_and_best_update_times_come_from_the_same_updates(monkeypatch):
+    # the paired probes (conv, backbone step, update) "take" 1000 s each here: they must not feed the update columns
+    monkeypatch.setattr("ientrack.eval.speed.timer", lambda fn, device: lambda: 1000.0)
+    row = benchmark(["siamfc"], "cpu", num_frames=4, repeats=1, random_weights=False)["trackers"]["siamfc"]
+    assert row["update_best_ms"] <= row["update_median_ms"]

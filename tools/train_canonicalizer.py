@@ -1,7 +1,7 @@
 """Train a C4 canonicalizer on a folder of upright photos (see docs/CANONICALIZATION.md).
 
     python tools/train_canonicalizer.py --images /data/imagenet_samples --select even \
-        --checkpoint runs/canon_c4.pt --export trackers/canonicalizer_c4.pt
+        --checkpoint runs/canon_c4.pt --export ientrack/zoo/canonicalizer_c4.pt
 
 ``--select even`` trains on the even positions of the sorted file list, leaving the odd ones for
 ``tools/check_canonicalization.py --select odd``. Interrupt (Ctrl-C: the checkpoint is written, exit
@@ -13,8 +13,8 @@ import argparse
 
 import torch
 
-from ientrack.cli import tool_main
-from ientrack.equivariance.canonicalize import build_canonicalizer
+from ientrack.cli import add_progress_option, tool_main
+from ientrack.models.canonicalizers import build_canonicalizer
 from ientrack.train.canon_trainer import (CanonTrainConfig, export_weights, loss_weights, read_image_folder,
                                           train_canonicalizer)
 
@@ -47,6 +47,7 @@ def main(argv=None):
     parser.add_argument("--export", default=None, help="also write the shippable float16 weights here")
     parser.add_argument("--device", default="auto", help="auto (CUDA where available), cpu, cuda or cuda:N")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: leave the default)")
+    add_progress_option(parser)
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -71,7 +72,7 @@ def main(argv=None):
                               **loss_weights(settings, args.contrastive, args.consistency))
     trained_on = {"trained_on": f"{len(names)} images of {args.images} (select={args.select})"}
     model, losses = train_canonicalizer(images, config, checkpoint=args.checkpoint, extra_meta=trained_on,
-                                        device=args.device)
+                                        device=args.device, progress=args.progress)
     if losses:
         print(f"final loss {sum(losses[-20:]) / len(losses[-20:]):.4f} after {config.steps} steps")
     if args.export:
