@@ -27,6 +27,9 @@ def parse_args(argv=None):
                         help="run the sequences present when the dataset is incomplete (warns which are missing)")
     parser.add_argument("--snapshot", default=None, help="weights file replacing the config's (pysot's flag)")
     parser.add_argument("--device", default=None, choices=["auto", "cpu", "cuda"])
+    parser.add_argument("--backend", default=None, choices=["auto", "torch", "onnx"],
+                        help="what runs Siamese backbones: torch, onnx (ONNX Runtime, the [onnx] extra) or auto "
+                             "(onnx where installed, on the CPU); default: each config's")
     parser.add_argument("--num-workers", type=int, default=1, help="sequences tracked in parallel processes")
     parser.add_argument("--results-dir", default="results")
     parser.add_argument("--report-dir", default="reports")
@@ -45,7 +48,7 @@ def main(argv=None):
     report, table = run_test(
         args.trackers, args.dataset, args.dataset_root, args.allow_partial, args.results_dir,
         args.report_dir, args.overwrite, args.num_workers, args.harness, args.vis,
-        progress=not args.no_progress, device=args.device, weights=args.snapshot)
+        progress=not args.no_progress, device=args.device, weights=args.snapshot, backend=args.backend)
     if table:
         print(table)
         dataset = next(iter(report.values())).get("dataset", args.dataset)

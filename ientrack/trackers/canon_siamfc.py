@@ -24,8 +24,9 @@ from typing import Optional
 import numpy as np
 import torch
 
-from ientrack.equivariance.canonicalize import load_canonicalizer
+from ientrack.equivariance.canonicalize import Canonicalizer, load_canonicalizer
 from ientrack.geometry import wrap_angle
+from ientrack.models.onnx_runtime import with_backend
 from ientrack.models.siamese import fuse_conv_bn
 from ientrack.trackers.pretrained_siamfc import PretrainedSiamFCTracker
 
@@ -33,11 +34,12 @@ from ientrack.trackers.pretrained_siamfc import PretrainedSiamFCTracker
 class CanonSiamFCTracker(PretrainedSiamFCTracker):
     """:class:`PretrainedSiamFCTracker` whose rotation comes from a canonicalizer checkpoint
     (``canonicalizer_weights``, written by ``tools/train_canonicalizer.py``); the bank has
-    ``bank_per_pose`` templates per element of the canonicalizer's group."""
+    ``bank_per_pose`` templates per element of the canonicalizer's group. ``backend`` runs the backbone and
+    the canonicalizer's trunk (a :class:`Canonicalizer`'s; other canonicalizers stay in torch)."""
 
     def __init__(self, name: str = "canon_siamfc", canonicalizer_weights: Optional[str] = None,
                  pose_ema: float = 1.0, pose_step: float = 180.0, bank_per_pose: int = 1,
-                 angle_window: float = 0.0, **kw):
+                 angle_window: float = 0.0, backend: str = "torch", **kw):
         if not canonicalizer_weights:
             raise ValueError(f"{name}: canonicalizer_weights is required (train one with tools/train_canonicalizer.py)")
         if not 0 < pose_ema <= 1:
@@ -46,8 +48,12 @@ class CanonSiamFCTracker(PretrainedSiamFCTracker):
             raise ValueError(f"{name}: bank_per_pose must be at least 1, got {bank_per_pose}")
         canonicalizer = load_canonicalizer(canonicalizer_weights)
         group_size = canonicalizer.group.n
-        super().__init__(name=name, num_rotations=group_size * bank_per_pose, angle_window=angle_window, **kw)
+        super().__init__(name=name, num_rotations=group_size * bank_per_pose, angle_window=angle_window,
+                         backend=backend, **kw)
         self.canonicalizer = fuse_conv_bn(canonicalizer).to(self.device)
+        if isinstance(self.canonicalizer, Canonicalizer):  # its trunk on the backbone's backend
+            size = self.canonicalizer.size
+            self.canonicalizer.trunk = with_backend(self.canonicalizer.trunk, backend, self.device, [(3, size, size)])
         self.pose_angles = np.arange(group_size) * 360.0 / group_size
         self.bank_per_pose, self.pose_ema, self.pose_step = bank_per_pose, pose_ema, pose_step
 

@@ -20,6 +20,7 @@ from ientrack.device import resolve_device
 from ientrack.equivariance.exactness import exactness_report
 from ientrack.geometry import box_center, polygon_to_box, rotated_rect_polygon, wrap_angle
 from ientrack.models.heads import XCorrHead
+from ientrack.models.onnx_runtime import with_backend
 from ientrack.models.registry import build_backbone
 from ientrack.models.siamese import backbone_state, fuse_conv_bn
 from ientrack.trackers.base import Tracker, TrackResult, check_init_box
@@ -84,7 +85,9 @@ class SiamFCTracker(Tracker):
     the norm of its template's features before the rotations are compared, so that no template wins by the
     size of its features (a normalised cross-correlation: the search crop's norm is common to all).
     ``crop_backend``: ``cv2`` (``warpAffine`` on the CPU), ``torch`` (``grid_sample`` on the device) or
-    ``auto`` (torch on CUDA, cv2 on the CPU).
+    ``auto`` (torch on CUDA, cv2 on the CPU). ``backend``: what runs the backbone, ``torch``, ``onnx`` (ONNX
+    Runtime on the CPU, the ``[onnx]`` extra) or ``auto`` (onnx where installed and the device is the CPU;
+    :mod:`ientrack.models.onnx_runtime`).
     """
 
     def __init__(
@@ -113,6 +116,7 @@ class SiamFCTracker(Tracker):
         angle_interpolation: bool = False,
         normalized_rotation_scores: bool = False,
         crop_backend: str = "auto",
+        backend: str = "torch",
         train_command: str = TRAIN_COMMAND,
     ):
         super().__init__(name=name)
@@ -130,7 +134,8 @@ class SiamFCTracker(Tracker):
             warnings.warn(f"{name}: running with random weights (allow_random_weights=True): it will not track", stacklevel=2)
         warn_if_inexact(net, (exemplar_size, instance_size), name)
         self.total_stride = net.total_stride
-        self.backbone = fuse_conv_bn(net).to(self.device, memory_format=torch.channels_last)
+        self.backbone = with_backend(fuse_conv_bn(net).to(self.device, memory_format=torch.channels_last), backend,
+                                     self.device, [(3, s, s) for s in (exemplar_size, instance_size)], channels_last=True)
         self.head = XCorrHead(out_scale)
         if template_angles is None:
             template_angles = np.arange(num_rotations) * 360.0 / num_rotations
