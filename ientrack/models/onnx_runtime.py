@@ -3,14 +3,15 @@
 
 :class:`OnnxRuntimeModule` stands in for an ``nn.Module`` at inference: called with a float CPU tensor
 ``N x C x H x W`` it runs the module's ONNX export in ONNX Runtime and returns a tensor. The module is
-exported from its current weights when the wrapper is built (no file to go stale), once per input size
-and memory layout (channels-last input is passed as it lies, NHWC, without a copy), with a dynamic batch.
+exported from its current weights when the wrapper is built (no file to go stale; an export is
+remembered for the rest of the process by a digest of the module), once per input size and memory layout (channels-last input is passed as it lies, NHWC, without a copy), with a dynamic batch.
 On a CPU this runs the depthwise convolutions of EfficientNet-Lite several times faster than torch does;
 results agree with torch's to float rounding (``tests/test_onnx_runtime.py``).
 
 ``backend`` settings (trackers, ``--backend`` of ``tools/test.py`` / ``tools/benchmark.py``): ``torch``,
 ``onnx``, or ``auto``: ONNX Runtime where it is installed and the device is the CPU, else torch.
 """
+import hashlib
 import importlib.util
 import io
 import warnings
@@ -69,7 +70,31 @@ class _ChannelsLastInput(nn.Module):
         return self.module(x.permute(0, 3, 1, 2))
 
 
+def fingerprint(module: nn.Module) -> str:
+    """A digest of what ``module`` computes: its layers (``repr``), every submodule's plain settings
+    (numbers, strings, flags: e.g. a border to cut) and every tensor of its state."""
+    digest = hashlib.sha256(repr(module).encode())
+    for name, sub in module.named_modules():
+        settings = {k: v for k, v in vars(sub).items() if not k.startswith("_") and isinstance(v, (int, float, str, bool, tuple))}
+        digest.update(f"{name}:{type(sub).__qualname__}:{sorted(settings.items())}".encode())
+    for name, tensor in module.state_dict().items():
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()
+
+
+_EXPORTS = {}  # (fingerprint, shape, layout) -> ONNX bytes: trackers built again in one process export once
+
+
 def export_onnx(module: nn.Module, shape, channels_last: bool = False) -> bytes:
+    """:func:`export_graph`, remembered for this process by the module's :func:`fingerprint`."""
+    key = (fingerprint(module), tuple(shape), channels_last)
+    if key not in _EXPORTS:
+        _EXPORTS[key] = export_graph(module, shape, channels_last)
+    return _EXPORTS[key]
+
+
+def export_graph(module: nn.Module, shape, channels_last: bool = False) -> bytes:
     """The ONNX graph (bytes) of ``module`` in eval mode for float input of ``shape`` ``(C, H, W)`` and any
     batch; input ``x`` (``N x H x W x C`` when ``channels_last``), output ``y``."""
     c, h, w = shape
