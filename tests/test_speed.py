@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 
 from ientrack import build_tracker
-from ientrack.eval import stage_timing
 from ientrack.eval.speed import benchmark, markdown, paired_speed, synthetic_clip
 from ientrack.eval.stage_timing import STAGES, StageClock, staged_update
 from ientrack.trackers import search
@@ -17,14 +16,13 @@ def test_paired_speed_is_the_median_ratio_of_the_reference_time_to_each_tracker_
     assert ratios == pytest.approx({"ref": 1.0, "fast": 2.0, "slow": 0.5})
 
 
-def test_a_stage_clock_gives_each_stage_its_own_time_without_the_stages_it_calls(monkeypatch):
+def test_a_stage_clock_gives_each_stage_its_own_time_without_the_stages_it_calls():
     now = [0.0]
-    monkeypatch.setattr(stage_timing.time, "perf_counter", lambda: now[0])
 
     def work(seconds):
         now[0] += seconds
 
-    clock = StageClock()
+    clock = StageClock(now=lambda: now[0])
     inner = clock.wrap("backbone", lambda: work(3.0))
     outer = clock.wrap("crop", lambda: (work(1.0), inner(), work(0.5)))
     outer()
@@ -66,3 +64,9 @@ def test_the_benchmark_reports_every_tracker_against_siamfc_with_its_stages():
     assert "| opencv_mil | - |" in text and "| siamfc | " + " | ".join(
         f"{siamfc['stages_ms'][s]:.2f}" for s in STAGES) in text
     assert "skipped no_such_tracker_config.yaml" in text
+
+
+def test_the_thread_clock_is_refused_on_several_threads(monkeypatch):
+    monkeypatch.setattr("torch.get_num_threads", lambda: 2)
+    with pytest.raises(ValueError, match="--threads 1"):
+        benchmark(["siamfc"], "cpu", num_frames=2, repeats=1, random_weights=False, clock="thread")

@@ -15,7 +15,9 @@ Measures, in one run:
 - this machine's convolution throughput (a 3x3 conv 256->256 on 8x256x32x32, channels-last, same torch
   and threads) and the ratio of the tracker's achieved FLOP/s to it, for the backbone step alone and for
   the whole update, medians over paired rounds.
-The load average before and after is in the report: on a shared machine, trust the ratios, not the ms.
+The load average before and after is in the report: on a shared machine, trust the ratios, not the ms;
+``--threads 1 --clock thread`` times by the CPU time of the benchmark's one thread, which other processes'
+load barely changes (the fps, update median and best columns stay wall time of one pass).
 
     python tools/benchmark.py --device cpu --out benchmark.json --markdown benchmark.md \\
         [--trackers siamfc effnet_siamfc canon_siamfc] [--backend torch onnx] [--random-weights]
@@ -25,6 +27,8 @@ The load average before and after is in the report: on a shared machine, trust t
 """
 import argparse
 import json
+
+import torch
 
 from ientrack import available_trackers
 from ientrack.atomic import write_text_atomic
@@ -40,14 +44,19 @@ def main():
     parser.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda"])
     parser.add_argument("--backend", nargs="+", default=None, choices=BACKENDS,
                         help="backends to time the trackers that take one under (default: each config's)")
+    parser.add_argument("--threads", type=int, default=None, help="torch (and ONNX Runtime) threads (default: torch's)")
+    parser.add_argument("--clock", default="wall", choices=["wall", "thread"],
+                        help="thread: time by this thread's CPU time (needs --threads 1), steady on a loaded machine")
     parser.add_argument("--frames", type=int, default=30)
     parser.add_argument("--repeats", type=int, default=10, help="paired timing rounds (conv, backbone step, update)")
     parser.add_argument("--random-weights", action="store_true", help="time trackers whose weights are not trained yet")
     parser.add_argument("--out", default=None, help="write the results as JSON here")
     parser.add_argument("--markdown", default=None, help="write the tables as markdown here")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     report = benchmark(args.trackers or available_trackers(), args.device, args.frames, args.repeats, args.random_weights,
-                       args.backend)
+                       args.backend, args.clock)
     text = markdown(report)
     print(text)
     if args.out:

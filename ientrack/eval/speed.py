@@ -46,16 +46,20 @@ def conv_flops(module: nn.Module, inputs: torch.Tensor) -> int:
     return total[0]
 
 
-def timer(fn, device: torch.device):
-    """A callable that runs ``fn`` once (inference mode, synchronised on CUDA) and returns its seconds."""
+CLOCKS = {"wall": time.perf_counter, "thread": time.thread_time}  # thread: CPU time of this thread, see benchmark()
+
+
+def timer(fn, device: torch.device, now=time.perf_counter):
+    """A callable that runs ``fn`` once (inference mode, synchronised on CUDA) and returns its seconds by
+    the clock ``now``."""
 
     def run():
-        start = time.perf_counter()
+        start = now()
         with torch.inference_mode():
             fn()
         if device.type == "cuda":
             torch.cuda.synchronize()
-        return time.perf_counter() - start
+        return now() - start
 
     return run
 
@@ -76,11 +80,11 @@ def _cpuinfo() -> list:
         return []
 
 
-def conv_probe(device: torch.device):
+def conv_probe(device: torch.device, now=time.perf_counter):
     """FLOPs and timer of the reference conv: 3x3, 256 -> 256, on 8 x 256 x 32 x 32, channels-last, float32."""
     conv = nn.Conv2d(256, 256, 3, padding=1, bias=False).to(device, memory_format=torch.channels_last).eval()
     x = torch.randn(8, 256, 32, 32, device=device).contiguous(memory_format=torch.channels_last)
-    return conv_flops(conv, x), timer(lambda: conv(x), device)
+    return conv_flops(conv, x), timer(lambda: conv(x), device, now)
 
 
 def build(name: str, device: str, random_weights: bool, **overrides):
@@ -108,7 +112,7 @@ def variants(names, reference: str, backends=None):
     return rows
 
 
-def siamese_probes(tracker, frame):
+def siamese_probes(tracker, frame, now=time.perf_counter):
     """Backbone FLOPs of one frame (S scale crops), correlation FLOPs, and timers of the backbone step
     alone and of the whole ``update``."""
     x = tracker._patches(frame, tracker.base_x * tracker.scale * tracker.scales, 0.0, tracker.instance_size)
@@ -118,7 +122,8 @@ def siamese_probes(tracker, frame):
         side = tracker.backbone(x).shape[-1] - tracker.bank.shape[-1] + 1
     searched = len(tracker._candidate_rotations())
     corr = 2 * x.shape[0] * searched * tracker.bank[0].numel() * side ** 2
-    return flops, corr, timer(lambda: tracker.backbone(x), tracker.device), timer(lambda: tracker.update(frame), tracker.device)
+    return (flops, corr, timer(lambda: tracker.backbone(x), tracker.device, now),
+            timer(lambda: tracker.update(frame), tracker.device, now))
 
 
 def paired_shares(conv, step, update, flops: float, conv_flop: float, repeats: int) -> dict:
@@ -155,18 +160,24 @@ def paired_speed(updates: dict, reference: str, rounds: int) -> dict:
     return {name: float(np.median(times[reference] / times[name])) for name in updates}
 
 
-def benchmark(names, device: str, num_frames: int, repeats: int, random_weights: bool, backends=None) -> dict:
+def benchmark(names, device: str, num_frames: int, repeats: int, random_weights: bool, backends=None,
+              clock: str = "wall") -> dict:
     """Every tracker on the same clip, for Siamese trackers their paired share of the conv's FLOP/s and
     their time per stage (:mod:`ientrack.eval.stage_timing`, interleaved rounds), and every tracker's
     paired speed relative to ``siamfc`` (or the first tracker when siamfc is not run). ``backends``: time
-    the trackers that take one under each of these backends (see :func:`variants`)."""
+    the trackers that take one under each of these backends (see :func:`variants`). ``clock``: ``wall``
+    time, or ``thread``: the CPU time of this thread, which other processes' load barely moves; it counts
+    all the work only when torch (and so ONNX Runtime) runs on 1 thread, so it needs that."""
+    if clock == "thread" and torch.get_num_threads() != 1:
+        raise ValueError("clock thread counts this thread's CPU time alone: run torch on 1 thread (--threads 1)")
+    now = CLOCKS[clock]
     frames, boxes = synthetic_clip(num_frames)
     torch_device = resolve_device(device)
-    conv_flop, conv = conv_probe(torch_device)
+    conv_flop, conv = conv_probe(torch_device, now)
     conv()  # warm-up
     reference = "siamfc" if "siamfc" in names else names[0]
     report = {"device": str(torch_device), "device_name": device_name(torch_device),
-              "threads": torch.get_num_threads(), "frames": num_frames, "load_average_before": os.getloadavg()[0],
+              "threads": torch.get_num_threads(), "clock": clock, "frames": num_frames, "load_average_before": os.getloadavg()[0],
               "trackers": {}, "skipped": {}}
     updates, staged = {}, {}
     for label, name, overrides in tqdm(variants(names, reference, backends), desc="trackers"):
@@ -179,12 +190,12 @@ def benchmark(names, device: str, num_frames: int, repeats: int, random_weights:
                "update_best_ms": 1e3 * float(np.min(times[1:]))}  # median and best of the same updates
         if hasattr(tracker, "backbone"):
             row["backend"] = "onnx" if isinstance(tracker.backbone, OnnxRuntimeModule) else "torch"
-            flops, corr, step, update = siamese_probes(tracker, frames[-1])
+            flops, corr, step, update = siamese_probes(tracker, frames[-1], now)
             row.update({"backbone_gflop_per_frame": flops / 1e9, "correlation_gflop_per_frame": corr / 1e9})
             row.update(paired_shares(conv, step, update, (flops, flops + corr), conv_flop, repeats))
-            staged[label] = lambda t=tracker: staged_update(t, frames[-1])
+            staged[label] = lambda t=tracker: staged_update(t, frames[-1], now)
         report["trackers"][label] = row
-        updates[label] = timer(lambda t=tracker: t.update(frames[-1]), torch_device)
+        updates[label] = timer(lambda t=tracker: t.update(frames[-1]), torch_device, now)
     if updates:
         report["speed_reference"] = reference if reference in updates else next(iter(updates))
         for label, ratio in paired_speed(updates, report["speed_reference"], 3 * repeats).items():
@@ -201,7 +212,8 @@ def markdown(report: dict) -> str:
     """The report as two markdown tables: speed and compute share per tracker, then time per stage."""
     cols = ["fps", "speed_vs_reference", "update_median_ms", "update_best_ms", "backbone_gflop_per_frame", "backbone_step_ms",
             "paired_conv_gflops", "backbone_share_of_peak", "update_share_of_peak"]
-    lines = [f"device {report['device']} ({report.get('device_name', '?')}), {report['threads']} threads, {report['frames']} frames, "
+    lines = [f"device {report['device']} ({report.get('device_name', '?')}), {report['threads']} threads, "
+             f"{report['clock']} clock, {report['frames']} frames, "
              f"load average {report['load_average_before']:.1f} before / {report['load_average_after']:.1f} after; "
              f"reference conv best {report['conv_peak_gflops']:.1f} GFLOP/s; shares and speed_vs_reference "
              f"({report.get('speed_reference', '-')}'s update time / the tracker's): medians over paired rounds", "",

@@ -24,8 +24,8 @@ STAGES = ("crop", "canonicalizer", "backbone", "correlation", "upsampling", "res
 class StageClock:
     """Exclusive wall time per named stage: a wrapped call's time less that of the wrapped calls inside it."""
 
-    def __init__(self, sync=None):
-        self.sync = sync
+    def __init__(self, sync=None, now=time.perf_counter):
+        self.sync, self.now = sync, now
         self.seconds = defaultdict(float)
         self._inner = []  # per open call: seconds spent in wrapped calls inside it
 
@@ -34,13 +34,13 @@ class StageClock:
 
         def timed(*args, **kwargs):
             self._inner.append(0.0)
-            start = time.perf_counter()
+            start = self.now()
             try:
                 return fn(*args, **kwargs)
             finally:
                 if self.sync is not None:
                     self.sync()
-                elapsed = time.perf_counter() - start
+                elapsed = self.now() - start
                 self.seconds[stage] += elapsed - self._inner.pop()
                 if self._inner:
                     self._inner[-1] += elapsed
@@ -65,11 +65,11 @@ def _wrap_points(tracker):
 
 
 @contextmanager
-def stage_clock(tracker):
+def stage_clock(tracker, now=time.perf_counter):
     """A :class:`StageClock` timing ``tracker``'s stages while the ``with`` block runs; the tracker's
     attributes (and the modules' functions) are restored afterwards."""
     sync = torch.cuda.synchronize if tracker.device.type == "cuda" else None
-    clock = StageClock(sync)
+    clock = StageClock(sync, now)
     saved = []
     try:
         for owner, attribute, stage in _wrap_points(tracker):
@@ -85,13 +85,13 @@ def stage_clock(tracker):
                 delattr(owner, attribute)
 
 
-def staged_update(tracker, frame) -> dict:
-    """One ``update`` of ``tracker`` on ``frame``, timed whole (``total``) and by stage (seconds, every
-    stage of :data:`STAGES`; those the tracker lacks are 0)."""
-    with stage_clock(tracker) as clock:
-        start = time.perf_counter()
+def staged_update(tracker, frame, now=time.perf_counter) -> dict:
+    """One ``update`` of ``tracker`` on ``frame``, timed whole (``total``) and by stage (seconds by the
+    clock ``now``, every stage of :data:`STAGES`; those the tracker lacks are 0)."""
+    with stage_clock(tracker, now) as clock:
+        start = now()
         tracker.update(frame)
-        total = time.perf_counter() - start
+        total = now() - start
     times = {stage: clock.seconds.get(stage, 0.0) for stage in STAGES[:-1]}
     times["rest"] = total - sum(times.values())
     times["total"] = total

@@ -71,11 +71,13 @@ class _ChannelsLastInput(nn.Module):
 
 
 def fingerprint(module: nn.Module) -> str:
-    """A digest of what ``module`` computes: its layers (``repr``), every submodule's plain settings
-    (numbers, strings, flags: e.g. a border to cut) and every tensor of its state."""
+    """A digest of what ``module`` computes in eval mode (the mode it is exported in): its layers
+    (``repr``), every submodule's plain settings (numbers, strings, flags: e.g. a border to cut) and every
+    tensor of its state."""
     digest = hashlib.sha256(repr(module).encode())
     for name, sub in module.named_modules():
-        settings = {k: v for k, v in vars(sub).items() if not k.startswith("_") and isinstance(v, (int, float, str, bool, tuple))}
+        settings = {k: v for k, v in vars(sub).items()
+                    if not k.startswith("_") and k != "training" and isinstance(v, (int, float, str, bool, tuple))}
         digest.update(f"{name}:{type(sub).__qualname__}:{sorted(settings.items())}".encode())
     for name, tensor in module.state_dict().items():
         digest.update(name.encode())
