@@ -112,6 +112,13 @@ def variants(names, reference: str, backends=None):
     return rows
 
 
+def _takes_backend(name: str) -> bool:
+    try:
+        return "backend" in accepted_settings(tracker_class(load_config(name)["type"]))
+    except ValueError:  # not a tracker: build() reports why
+        return False
+
+
 def siamese_probes(tracker, frame, now=time.perf_counter):
     """Backbone FLOPs of one frame (S scale crops), correlation FLOPs, and timers of the backbone step
     alone and of the whole ``update``."""
@@ -129,7 +136,8 @@ def siamese_probes(tracker, frame, now=time.perf_counter):
 def paired_shares(conv, step, update, flops: float, conv_flop: float, repeats: int) -> dict:
     """Conv, backbone step and update timed back to back ``repeats`` times (after a warm-up), so that
     load from other processes hits all three alike; shares of the conv's FLOP/s are medians over rounds."""
-    t_conv, t_step, t_update = (np.array(t) for t in interleaved({"conv": conv, "step": step, "update": update}, repeats).values())
+    times = interleaved({"conv": conv, "step": step, "update": update}, repeats)
+    t_conv, t_step, t_update = (np.array(times[k]) for k in ("conv", "step", "update"))
     rate_conv = conv_flop / t_conv
     return {
         "backbone_step_ms": 1e3 * float(t_step.min()),
@@ -137,13 +145,6 @@ def paired_shares(conv, step, update, flops: float, conv_flop: float, repeats: i
         "update_share_of_peak": float(np.median(flops[1] / t_update / rate_conv)),
         "paired_conv_gflops": float(np.median(rate_conv)) / 1e9,
     }
-
-
-def _takes_backend(name: str) -> bool:
-    try:
-        return "backend" in accepted_settings(tracker_class(load_config(name)["type"]))
-    except ValueError:  # not a tracker: build() reports why
-        return False
 
 
 def interleaved(runs: dict, rounds: int) -> dict:
