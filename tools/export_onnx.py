@@ -44,7 +44,7 @@ def networks(tracker):
 @tool_main()
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--tracker", required=True, help="a tracker name from trackers/*.yaml, or a config path")
+    parser.add_argument("--tracker", required=True, help="a tracker name from the zoo (ientrack/zoo), or a config path")
     parser.add_argument("--out", required=True, help="folder for the .onnx files")
     args = parser.parse_args()
     resolve_backend("onnx", torch.device("cpu"))  # ONNX Runtime installed, or one line saying how

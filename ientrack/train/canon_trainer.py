@@ -26,8 +26,8 @@ from ientrack.data.frames import read_frame
 from ientrack.data.labelled_images import select_positions
 from ientrack.data.pairs import find_images
 from ientrack.equivariance.canon_loss import CONTRASTIVE_WEIGHT, CanonLoss
-from ientrack.equivariance.canonicalize import (Canonicalizer, EquivariantCanonicalizer, PosePredictor,
-                                                build_canonicalizer, training_state)
+from ientrack.equivariance.canonicalize import Canonicalizer, EquivariantCanonicalizer, PosePredictor, training_state
+from ientrack.models.canonicalizers import build_canonicalizer
 from ientrack.train.interrupt import save_on_interrupt
 
 
