@@ -4,6 +4,7 @@ file, the setting, the sequence) or what was kept, never a traceback, with exit 
 
 Set ``IENTRACK_TRACEBACK=1`` to see the full traceback instead (for a bug report).
 """
+import argparse
 import functools
 import os
 import sys
@@ -45,3 +46,16 @@ def tool_main(on_interrupt: str = ""):
                     sys.exit(f"{tool}: {error}")
         return guarded
     return decorate
+
+
+def add_progress_option(parser: argparse.ArgumentParser) -> None:
+    """``--progress`` / ``--no-progress`` (``args.progress``); by default the bars show only where stderr is
+    a terminal, so that a log file gets no control-sequence lines."""
+    parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=sys.stderr.isatty(),
+                        help="progress bars (default: only when stderr is a terminal)")
+
+
+def add_sequences_option(parser: argparse.ArgumentParser) -> None:
+    """``--sequences A B`` (pysot's ``--video``; ``args.sequences``): only these sequences of the dataset."""
+    parser.add_argument("--sequences", "--video", nargs="+", default=None, metavar="NAME",
+                        help="only these sequences of the dataset (an unknown name is an error naming the closest)")

@@ -45,6 +45,18 @@ def test_test_py_tracks_scores_plots_and_resumes(small_benchmark, capsys):
     assert boxes.stat().st_mtime_ns != stamp
 
 
+def test_no_progress_bars_in_a_log_file_unless_asked_for(small_benchmark, capsys):
+    tmp_path, json_path = small_benchmark
+    argv = ["--tracker", "opencv_mil", "--dataset", str(json_path), "--dataset-root", str(tmp_path / "frames"),
+            "--results-dir", str(tmp_path / "results"), "--report-dir", str(tmp_path / "reports"), "--overwrite",
+            "--sequences", "Couple"]
+    test_cli.main(argv)  # stderr is not a terminal here, as with a log file
+    out, err = capsys.readouterr()
+    assert "| opencv_mil |" in out and "\r" not in err and "opencv_mil on Small" not in err
+    test_cli.main(argv + ["--progress"])
+    assert "opencv_mil on Small" in capsys.readouterr().err
+
+
 def test_vis_writes_one_video_per_sequence_and_says_where(small_benchmark, monkeypatch, capsys):
     monkeypatch.setattr("ientrack.vis.display.display_available", lambda: False)
     tmp_path, json_path = small_benchmark
@@ -61,6 +73,40 @@ def test_eval_py_scores_results_on_disk_like_test_py(small_benchmark, capsys):
     eval_cli.main(["--dataset", str(json_path), "--dataset-root", str(tmp_path / "frames"),
                    "--results-dir", str(tmp_path / "results"), "--report-dir", str(tmp_path / "reports2")])
     assert capsys.readouterr().out.splitlines()[2] == from_test
+
+
+def test_named_sequences_are_run_and_scored_alone_and_an_unknown_name_is_one_line(small_benchmark, capsys):
+    tmp_path, json_path = small_benchmark
+    run_test_cli(tmp_path, json_path, "--sequences", "Couple")
+    folder = tmp_path / "results" / "Small" / "opencv_mil"
+    assert sorted(p.name for p in folder.glob("*.txt")) == ["Couple.txt"]
+    assert "(Small, 1 sequence)" in capsys.readouterr().out
+    run_test_cli(tmp_path, json_path, "--video", "crossing")  # pysot's spelling; any case
+    assert sorted(p.name for p in folder.glob("*.txt")) == ["Couple.txt", "Crossing.txt"]
+    capsys.readouterr()
+    eval_cli.main(["--dataset", str(json_path), "--dataset-root", str(tmp_path / "frames"), "--sequences", "Couple",
+                   "--results-dir", str(tmp_path / "results"), "--report-dir", str(tmp_path / "reports")])
+    assert "(Small, 1 sequence)" in capsys.readouterr().out
+    with pytest.raises(SystemExit, match=r"^test.py: Small has no sequence 'Coupel'; closest: Couple$"):
+        run_test_cli(tmp_path, json_path, "--sequences", "Coupel")
+    with pytest.raises(SystemExit, match=r"^eval.py: Small has no sequence 'Tiger'; its 2 sequences: Couple, Crossing$"):
+        eval_cli.main(["--dataset", str(json_path), "--dataset-root", str(tmp_path / "frames"), "--video", "Tiger",
+                       "--results-dir", str(tmp_path / "results")])
+
+
+def test_eval_py_scores_the_sequences_all_trackers_have_and_says_which_were_left_out(small_benchmark, capsys):
+    tmp_path, json_path = small_benchmark
+    run_test_cli(tmp_path, json_path)
+    partial = tmp_path / "results" / "Small" / "other"
+    partial.mkdir()
+    shutil.copy(tmp_path / "results" / "Small" / "opencv_mil" / "Couple.txt", partial)
+    capsys.readouterr()
+    eval_cli.main(["--dataset", str(json_path), "--dataset-root", str(tmp_path / "frames"),
+                   "--results-dir", str(tmp_path / "results"), "--report-dir", str(tmp_path / "reports")])
+    out, err = capsys.readouterr()
+    assert "| Tracker (Small, 1 sequence) |" in out and "| other |" in out and "| opencv_mil |" in out
+    assert err.strip() == ("warning: scoring the 1 of 2 sequences of Small that every tracker has results for; "
+                           "left out: other has none for Crossing")
 
 
 def test_clear_errors_for_unknown_tracker_dataset_and_missing_results(tmp_path):

@@ -37,6 +37,15 @@ def test_the_page_holds_the_command_and_the_scores_of_each_dataset(small_benchma
     assert "Orient." in page.split("## Rot4-Small")[1]  # orientation columns on the rotated set (its canonical name)
 
 
+def test_named_sequences_are_compared_alone(small_benchmark, capsys):
+    tmp_path, json_path = small_benchmark
+    compare_cli.main(["--trackers", "opencv_mil", "--datasets", str(json_path), "--sequences", "Crossing",
+                      "--dataset-root", f"{json_path}={tmp_path / 'frames'}", "--results-dir", str(tmp_path / "results"),
+                      "--report-dir", str(tmp_path / "reports"), "--out", str(tmp_path / "RESULTS.md"), "--no-progress"])
+    assert "| Tracker (Small, 1 sequence) |" in (tmp_path / "RESULTS.md").read_text()
+    assert [p.name for p in (tmp_path / "results" / "Small" / "opencv_mil").glob("*.txt")] == ["Crossing.txt"]
+
+
 def _report(*aucs):
     return {"t": {"overall": {"success_auc": sum(aucs) / len(aucs)},
                   "sequences": {f"s{i}": {"success_auc": a} for i, a in enumerate(aucs)}}}

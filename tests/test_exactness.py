@@ -85,6 +85,10 @@ def test_check_tool_prints_the_table_and_verdict(capsys, tmp_path, alexnet):
     assert first[:6] == ["features.0", "Conv2d", "128", "2", "1", "NO"] and float(first[6]) > 1e-3
     main(["--backbone", "alexnet", "--size", "127"])
     assert capsys.readouterr().out.strip().splitlines()[-1].startswith("exact: every strided layer tiles")
+    main(["--backbone", "alexnet", "--size", "127", "--expect", "exact"])  # as expected: exit 0
+    with pytest.raises(SystemExit, match="^check_equivariance.py: expected exact at size 128, got not-exact$"):
+        main(["--backbone", "alexnet", "--size", "128", "--expect", "exact"])
+    assert capsys.readouterr().out.strip().splitlines()[-1] == "not exact: first break at features.0"  # table first
     with pytest.raises(SystemExit, match="does not exist"):
         main(["--backbone", "alexnet", "--size", "127", "--checkpoint", "no/such/file.pth"])
     with pytest.raises(SystemExit, match="input size 20 is too small for this network"):

@@ -7,7 +7,7 @@ from test_runner import centroid_factory, make_fake_otb
 
 from ientrack.data.sequence import Dataset, Sequence
 from ientrack.eval import results_io
-from ientrack.eval.report import evaluate, markdown_table
+from ientrack.eval.report import common_sequences, evaluate, markdown_table
 from ientrack.eval.runner import run_ope
 from ientrack.geometry import rotated_rect_polygon
 
@@ -84,10 +84,67 @@ def test_writes_json_summary_and_plots(fake_run):
     out = tmp / "reports" / "OTB100"
     saved = json.loads((out / "centroid" / "performance.json").read_text())
     assert saved["overall"]["success_auc"] == report["centroid"]["overall"]["success_auc"]
-    assert (out / "summary.md").read_text().strip() == markdown_table(report)
+    assert (out / "summary.md").read_text().startswith(markdown_table(report) + "\n\n")
     for stem in ["success_plot", "precision_plot", "norm_precision_plot", "attributes/success_OCC"]:
         assert (out / f"{stem}.png").stat().st_size > 1000 and (out / f"{stem}.pdf").is_file()
     assert not (out / "rotated_success_plot.png").exists()
+
+
+def test_a_rerun_with_one_tracker_keeps_every_tracker_on_disk_and_removes_stale_report_files(fake_run, monkeypatch):
+    dataset, tmp = fake_run
+    out = tmp / "reports" / "OTB100"
+    evaluate(dataset, ["centroid", "oracle"], tmp / "results", report_dir=tmp / "reports")
+    (out / "gone").mkdir()  # a tracker whose results were deleted since
+    (out / "gone" / "performance.json").write_text("{}")
+    (out / "attributes" / "success_XX.png").write_bytes(b"an attribute no longer in the dataset")
+    write_results(tmp / "results", Dataset("OTB100", dataset.sequences[:2]), "half", lambda s: s.gt)
+    plotted = []
+    monkeypatch.setattr("ientrack.eval.plots.plot_report", lambda report, _: plotted.append(sorted(report)) or [])
+    report = evaluate(dataset, ["centroid"], tmp / "results", report_dir=tmp / "reports")
+    assert list(report) == ["centroid"]  # what was asked for is returned...
+    summary = (out / "summary.md").read_text()
+    assert "| oracle |" in summary and "| centroid |" in summary  # ...every tracker on disk is shown
+    assert "half (results for 2 of the 4 sequences)" in summary and "| half |" not in summary
+    assert plotted == [["centroid", "oracle"]]
+    assert sorted(p.parent.name for p in out.glob("*/performance.json")) == ["centroid", "oracle"]
+    assert not (out / "gone").exists() and not (out / "attributes" / "success_XX.png").exists()
+
+
+def test_eval_scores_the_sequences_every_tracker_has_and_names_those_left_out(fake_run):
+    dataset, tmp = fake_run
+    write_results(tmp / "results", Dataset("OTB100", dataset.sequences[1:]), "late", lambda s: s.gt)
+    with pytest.warns(UserWarning, match="scoring the 3 of 4 sequences .* left out: late has none for Basketball"):
+        kept = common_sequences(dataset, ["centroid", "late"], tmp / "results")
+    assert kept.names == ["Bolt", "Boy", "Car4"] and common_sequences(dataset, ["centroid"], tmp / "results") is dataset
+    write_results(tmp / "results", Dataset("OTB100", dataset.sequences[:1]), "early", lambda s: s.gt)
+    with pytest.raises(results_io.ResultsError, match="no sequence of OTB100 has results of every tracker"):
+        common_sequences(dataset, ["early", "late"], tmp / "results")
+
+
+def test_each_tracker_keeps_its_colour_and_line_style_and_titles_name_dataset_and_sequence_count(fake_run, monkeypatch):
+    import matplotlib.figure
+
+    dataset, tmp = fake_run
+    away = lambda s: s.gt + [40, 0, 0, 0]  # noqa: E731
+    iv = [seq.name for seq in dataset if "IV" in seq.attributes]
+    # "a" is right on the IV sequences only, "b" on the others: their ranking flips between plots
+    write_results(tmp / "results", dataset, "a", lambda s: s.gt if s.name in iv else away(s))
+    write_results(tmp / "results", dataset, "b", lambda s: away(s) if s.name in iv else s.gt)
+    drawn = {}
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", lambda fig, path, **_: drawn.setdefault(
+        path.stem, (fig.axes[0].get_title(), {line.get_label().split()[0]: (line.get_color(), line.get_linestyle())
+                                              for line in fig.axes[0].get_lines()})))
+    evaluate(dataset, ["a", "b", "centroid", "oracle"], tmp / "results", report_dir=tmp / "reports")
+    styles = {}
+    for stem, (_, lines) in drawn.items():
+        for name, style in lines.items():
+            assert styles.setdefault(name, style) == style, f"{name} changes style in {stem}"
+    assert len(set(styles.values())) == 4  # and no two trackers share one
+    assert drawn["success_plot"][0] == "Success plots of OPE on OTB100 (4 sequences)"
+    assert drawn["success_IV"][0] == "Success plots of OPE on OTB100 - IV (2 sequences)"
+    assert drawn["precision_IV"][0] == "Precision plots of OPE on OTB100 - IV (2 sequences)"
+    assert {stem for stem in drawn if stem.startswith("precision_")} == {"precision_plot"} | {
+        f"precision_{attr}" for attr in ("IV", "OCC", "DEF", "SV")}
 
 
 def test_markdown_table_sorts_by_success_and_drops_empty_columns(fake_run):

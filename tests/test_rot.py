@@ -101,7 +101,9 @@ def test_frame_zero_is_the_original_and_names_follow_omega():
     assert np.array_equal(r.frame(0), read_frame(seq.frame_paths[0]))
     assert not np.array_equal(r.frame(1), seq.frame(1))
     assert np.allclose(r.gt[0], seq.gt[0]) and np.allclose(r.init_box, seq.gt[0])
-    assert r.name == "Couple" and r.one_based and r.attributes == ["SV"] and len(r) == len(seq)
+    assert r.name == "Couple" and r.one_based and len(r) == len(seq)
+    assert r.attributes == ["SV", "IPR"] and seq.attributes == ["SV"]  # every rotated sequence turns in plane
+    assert rotate_sequence(r).attributes == ["SV", "IPR"] and rotate_sequence(seq, 0.0).attributes == ["SV"]
     assert np.allclose(r.angles, 2.0 * np.arange(len(seq)))
 
 

@@ -70,3 +70,10 @@ def test_the_thread_clock_is_refused_on_several_threads(monkeypatch):
     monkeypatch.setattr("torch.get_num_threads", lambda: 2)
     with pytest.raises(ValueError, match="--threads 1"):
         benchmark(["siamfc"], "cpu", num_frames=2, repeats=1, random_weights=False, clock="thread")
+
+
+def test_the_median_and_best_update_times_come_from_the_same_updates(monkeypatch):
+    # the paired probes (conv, backbone step, update) "take" 1000 s each here: they must not feed the update columns
+    monkeypatch.setattr("ientrack.eval.speed.timer", lambda fn, device, now=None: lambda: 1000.0)
+    row = benchmark(["siamfc"], "cpu", num_frames=4, repeats=1, random_weights=False)["trackers"]["siamfc"]
+    assert row["update_best_ms"] <= row["update_median_ms"]

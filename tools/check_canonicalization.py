@@ -22,7 +22,7 @@ from pathlib import Path
 import torch
 from torch.utils.data import TensorDataset
 
-from ientrack.cli import tool_main
+from ientrack.cli import add_progress_option, tool_main
 from ientrack.data.labelled_images import read_labelled_folder
 from ientrack.equivariance.canonicalize import CanonicalizedModel, PoseEnsemble
 from ientrack.eval.cls_metrics import C4_ANGLES, rotated_accuracy
@@ -50,9 +50,9 @@ def paired_latency(reference, model, x, batch: int, repeats: int):
             statistics.median(b / a for a, b in pairs))
 
 
-def report(name, model, x, labels, batch):
+def report(name, model, x, labels, batch, progress: bool):
     """Print ``model``'s top-1 upright, C4-averaged and at each quarter turn."""
-    scores = rotated_accuracy(model, TensorDataset(x, labels), C4_ANGLES, batch, progress=True)
+    scores = rotated_accuracy(model, TensorDataset(x, labels), C4_ANGLES, batch, progress=progress)
     print(f"{name:28s} upright {scores['upright']:.3f}  C4-averaged {scores['c4']:.3f}  per turn "
           + " ".join(f"{scores['per_angle'][a]:.3f}" for a in C4_ANGLES))
 
@@ -73,6 +73,7 @@ def main(argv=None):
                         help="also check the canonicalizer's second pose where the classifier's top "
                              "probability is below TAU (one report per value)")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: leave the default)")
+    add_progress_option(parser)
     args = parser.parse_args(argv)
     if any(not 0.0 < tau <= 1.0 for tau in args.second_pose_below):
         parser.error(f"--second-pose-below takes probabilities in (0, 1], got {args.second_pose_below}")
@@ -87,8 +88,8 @@ def main(argv=None):
     extractor = fuse_conv_bn(efficientnet_lite0(pretrained=True))  # batch norm folded, as the trackers run it
     canonicalized = CanonicalizedModel(fuse_conv_bn(canonicalizer), extractor).eval()
     print(f"{len(x)} images from {args.images} (select={args.select}); top-1 at 0/90/180/270 degrees")
-    report("extractor alone", extractor, x, labels, args.batch)
-    report("canonicalizer + extractor", canonicalized, x, labels, args.batch)
+    report("extractor alone", extractor, x, labels, args.batch, args.progress)
+    report("canonicalizer + extractor", canonicalized, x, labels, args.batch, args.progress)
     poses = in_batches(canonicalized.canonicalizer.predict, x, args.batch)
     identity = canonicalized.canonicalizer.group.identity.index
     print(f"pose of the upright images: identity for {(poses == identity).float().mean():.2f} of them "
@@ -98,7 +99,7 @@ def main(argv=None):
           f"canonicalizer + extractor {1000 * both:.0f} ms, ratio {ratio:.2f}")
     for tau in args.second_pose_below:
         checked = CanonicalizedModel(canonicalized.canonicalizer, extractor, second_pose_below=tau).eval()
-        report(f"+ second pose below {tau:g}", checked, x, labels, args.batch)
+        report(f"+ second pose below {tau:g}", checked, x, labels, args.batch, args.progress)
         share = in_batches(checked.doubtful, x, args.batch)
         _, both, ratio = paired_latency(extractor, checked, x, args.batch, args.repeats)
         print(f"  second pass for {share.float().mean():.2f} of the images; latency {1000 * both:.0f} ms, "

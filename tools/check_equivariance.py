@@ -7,9 +7,11 @@
   python tools/check_equivariance.py --backbone alexnet --checkpoint weights.pth --size 255
 
 Prints (layer, type, in size, stride, remainder, exact?, equivariance error) and ends with ``exact`` or
-``not exact: first break at <layer>``. ``--checkpoint`` is a state dict (or ``{"model": state_dict}`` /
-``{"state_dict": ...}``, or a tracker's weights file such as ``ientrack/zoo/siamfc.pt``, whose
-``backbone.*`` entries are used) for the chosen architecture, loaded with ``torch.load(weights_only=True)``.
+``not exact: first break at <layer>``; with ``--expect exact`` (or ``not-exact``) it then exits 1 where the
+verdict is the other one (exit 0 otherwise, and always without ``--expect``). ``--checkpoint`` is a state
+dict (or ``{"model": state_dict}`` / ``{"state_dict": ...}``, or a tracker's weights file such as
+``ientrack/zoo/siamfc.pt``, whose ``backbone.*`` entries are used) for the chosen architecture, loaded
+with ``torch.load(weights_only=True)``.
 Steerable test nets: ``steerable:C4``, ``steerable:C8``, ``steerable:D4`` (conv5/2 -> conv3/2, 16 and 32
 channels; exact at 33, 65, ...).
 """
@@ -64,11 +66,17 @@ def main(argv=None):
     parser.add_argument("--checkpoint", help="state dict for the chosen architecture")
     parser.add_argument("--size", type=int, required=True, help="square input size in pixels")
     parser.add_argument("--group", default="C4", help="group to measure with: C4 (default), D4, C8...")
+    parser.add_argument("--expect", choices=["exact", "not-exact"], default=None,
+                        help="exit 1 (after the table) when the verdict is not this one (for scripts and CI)")
     args = parser.parse_args(argv)
     net = build_model(args.backbone, args.model)
     if args.checkpoint:
         load_checkpoint(net, args.checkpoint)
-    print(check_table(net, args.size, group_from_name(args.group)))
+    table = check_table(net, args.size, group_from_name(args.group))
+    print(table)
+    verdict = "exact" if table.splitlines()[-1].startswith("exact:") else "not-exact"
+    if args.expect and verdict != args.expect:
+        raise ValueError(f"expected {args.expect} at size {args.size}, got {verdict}")
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ import argparse
 import shlex
 import sys
 
-from ientrack.cli import tool_main
+from ientrack.cli import add_progress_option, add_sequences_option, tool_main
 from ientrack.eval.compare import compare, dataset_roots, results_page
 from ientrack.trackers.opencv import available_algorithms
 from ientrack.atomic import write_text_atomic
@@ -28,6 +28,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--trackers", nargs="+", default=TRACKERS, help="tracker names or config paths")
     parser.add_argument("--datasets", nargs="+", default=DATASETS)
+    add_sequences_option(parser)
     parser.add_argument("--dataset-root", nargs="*", default=[], metavar="NAME=PATH")
     parser.add_argument("--allow-partial", action=argparse.BooleanOptionalAction, default=True,
                         help="run the sequences present when a dataset is incomplete (the samples are)")
@@ -38,11 +39,11 @@ def main(argv=None):
     parser.add_argument("--report-dir", default="docs/reports",
                         help="per-dataset reports and plots (default: docs/reports, published beside RESULTS.md)")
     parser.add_argument("--out", default="docs/RESULTS.md")
-    parser.add_argument("--no-progress", action="store_true")
+    add_progress_option(parser)
     args = parser.parse_args(argv)
     roots = dataset_roots(args.dataset_root)
     tables = compare(args.trackers, args.datasets, roots, args.results_dir, args.report_dir, args.allow_partial,
-                     args.num_workers, args.device, not args.no_progress, args.overwrite)
+                     args.num_workers, args.device, args.progress, args.overwrite, args.sequences)
     command = "python tools/compare.py " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
     page = results_page(tables, command.strip(), args.device)
     write_text_atomic(args.out, page)

@@ -4,11 +4,12 @@
   python tools/eval.py --dataset OTB100 --dataset-root /data/otb_some --allow-partial
   python tools/eval.py --dataset Rot-Builtin --tracker siamfc ien_siamfc --results-dir results
 
-Results of other toolkits work too when they use the GOT-10k layout: <results-dir>/<dataset>/<tracker>/<seq>.txt.
+Trackers with results for different sequences are scored on the sequences they all have (a warning names
+the others). Results of other toolkits work too when they use the GOT-10k layout: <results-dir>/<dataset>/<tracker>/<seq>.txt.
 """
 import argparse
 
-from ientrack.cli import tool_main
+from ientrack.cli import add_sequences_option, tool_main
 from ientrack.eval.scoring import score_results
 
 
@@ -18,13 +19,14 @@ def main(argv=None):
     parser.add_argument("--dataset", default="Builtin")
     parser.add_argument("--dataset-root", default=None)
     parser.add_argument("--allow-partial", action="store_true")
+    add_sequences_option(parser)
     parser.add_argument("--tracker", "--tracker-prefix", dest="trackers", nargs="*", default=None,
                         help="tracker result folders to score (default: all under <results-dir>/<dataset>)")
     parser.add_argument("--results-dir", default="results")
     parser.add_argument("--report-dir", default="reports")
     args = parser.parse_args(argv)
     report, table = score_results(args.dataset, args.trackers, args.dataset_root, args.allow_partial,
-                                  args.results_dir, args.report_dir)
+                                  args.results_dir, args.report_dir, args.sequences)
     print(table)
     print(f"\nscores, plots and per-attribute plots: {args.report_dir}/{next(iter(report.values()))['dataset']}/")
 

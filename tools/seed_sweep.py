@@ -21,7 +21,7 @@ from pathlib import Path
 
 from ientrack.atomic import write_text_atomic
 from ientrack.checkpoint import load_checkpoint
-from ientrack.cli import tool_main
+from ientrack.cli import add_progress_option, tool_main
 from ientrack.eval.compare import dataset_roots, root_for
 from ientrack.eval.experiment import run_test
 
@@ -90,7 +90,7 @@ def main(argv=None):
     parser.add_argument("--datasets", nargs="+", default=["Builtin", "Builtin-still"])
     parser.add_argument("--dataset-root", nargs="*", default=[], metavar="NAME=PATH")
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="for the scoring")
-    parser.add_argument("--no-progress", action="store_true")
+    add_progress_option(parser)
     args = parser.parse_args(own)
     if (args.tracker is None) == (args.config is None):
         parser.error("name the tracker with --tracker NAME or --config PATH (one of them)")
@@ -108,7 +108,7 @@ def main(argv=None):
         # results are kept per training step: a rerun that trained on does not reuse the old weights' boxes
         scored = weights.with_suffix("") / f"step{meta.get('steps', 0)}"
         rows.append((seed, meta, score_seed(tracker, weights, args.datasets, roots, scored, args.device,
-                                            not args.no_progress)))
+                                            args.progress)))
     table = sweep_table(args.datasets, rows)
     write_text_atomic(args.out / "sweep.md", table)
     print(table)

@@ -4,6 +4,7 @@
   python tools/test.py --tracker siamfc                          # the built-in benchmark, no download
   python tools/test.py --tracker ien_siamfc --dataset OTB100     # needs OTB100 (see datasets/README.md)
   python tools/test.py --tracker opencv_mil --dataset Rot-OTB100 --dataset-root /data/otb_some --allow-partial
+  python tools/test.py --tracker siamfc --dataset OTB100 --sequences Biker Bird1   # some sequences (pysot: --video)
   torchrun --nproc_per_node 4 tools/test.py --tracker siamfc --dataset GOT10k-val   # sequences split by rank
 
 Results go to <results-dir>/<dataset>/<tracker>/ in the GOT-10k toolkit's layout (finished sequences are
@@ -11,7 +12,7 @@ skipped on a rerun unless --overwrite); reports and plots to <report-dir>/<datas
 """
 import argparse
 
-from ientrack.cli import tool_main
+from ientrack.cli import add_progress_option, add_sequences_option, tool_main
 from ientrack.eval.experiment import run_test
 from ientrack.eval.results_io import video_folders
 
@@ -25,6 +26,7 @@ def parse_args(argv=None):
     parser.add_argument("--dataset-root", default=None, help="the dataset's folder (else env var or datasets/paths.yaml)")
     parser.add_argument("--allow-partial", action="store_true",
                         help="run the sequences present when the dataset is incomplete (warns which are missing)")
+    add_sequences_option(parser)
     parser.add_argument("--snapshot", default=None, help="weights file replacing the config's (pysot's flag)")
     parser.add_argument("--device", default=None, choices=["auto", "cpu", "cuda"])
     parser.add_argument("--backend", default=None, choices=["auto", "torch", "onnx"],
@@ -38,7 +40,7 @@ def parse_args(argv=None):
                         help="got10k: run the GOT-10k toolkit's own experiment (OTB, GOT-10k) instead")
     parser.add_argument("--vis", action="store_true",
                         help="draw results: a window where a display exists, else a video per sequence")
-    parser.add_argument("--no-progress", action="store_true")
+    add_progress_option(parser)
     return parser.parse_args(argv)
 
 
@@ -48,7 +50,8 @@ def main(argv=None):
     report, table = run_test(
         args.trackers, args.dataset, args.dataset_root, args.allow_partial, args.results_dir,
         args.report_dir, args.overwrite, args.num_workers, args.harness, args.vis,
-        progress=not args.no_progress, device=args.device, weights=args.snapshot, backend=args.backend)
+        progress=args.progress, sequences=args.sequences, device=args.device, weights=args.snapshot,
+        backend=args.backend)
     if table:
         print(table)
         dataset = next(iter(report.values())).get("dataset", args.dataset)

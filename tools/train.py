@@ -21,7 +21,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ientrack.cli import tool_main
+from ientrack.cli import add_progress_option, tool_main
 from ientrack.data.pairs import pair_sources
 from ientrack.train.canon_tracker_training import retrain_canonicalizer, upright_images
 from ientrack.train.tracker_trainer import train_tracker
@@ -34,7 +34,8 @@ def train_the_network(config: dict, args, out: str) -> int:
     result = train_tracker(config, data, out, epochs=args.epochs, batch_size=args.batch_size,
                            lr=args.lr, device=args.device, resume=args.resume, amp=args.amp, workers=args.workers,
                            max_steps=args.max_steps, max_minutes=args.max_minutes, save_every=args.save_every,
-                           export=args.export, pretrained=args.pretrained, seed=args.seed, rotate=args.rotate)
+                           export=args.export, pretrained=args.pretrained, seed=args.seed, rotate=args.rotate,
+                           progress=args.progress)
     return 0 if result["step"] > 0 else 1
 
 
@@ -43,7 +44,8 @@ def train_the_canonicalizer(config: dict, args, out: str) -> int:
                             allow_partial=args.allow_partial)
     export = args.export or (str(Path(out) / "canonicalizer.pt") if args.max_steps else None)
     path = retrain_canonicalizer(config, images, out, steps=args.max_steps, export=export, resume=args.resume,
-                                 seed=args.seed or 0, device=args.device, save_every=args.save_every)
+                                 seed=args.seed or 0, device=args.device, save_every=args.save_every,
+                                 progress=args.progress)
     print(f"trained the canonicalizer on {len(images)} upright images; wrote {path}")
     return 0
 
@@ -84,6 +86,7 @@ def main(argv=None):
     parser.add_argument("--rotate", action=argparse.BooleanOptionalAction, default=None,
                         help="turn search crops by random angles (rotation-equivariant trackers)")
     parser.add_argument("--seed", type=int, default=None)
+    add_progress_option(parser)
     args = parser.parse_args(argv)
     try:
         config = load_config(args.config or args.tracker)

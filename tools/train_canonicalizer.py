@@ -13,7 +13,7 @@ import argparse
 
 import torch
 
-from ientrack.cli import tool_main
+from ientrack.cli import add_progress_option, tool_main
 from ientrack.models.canonicalizers import build_canonicalizer
 from ientrack.train.canon_trainer import (CanonTrainConfig, export_weights, loss_weights, read_image_folder,
                                           train_canonicalizer)
@@ -47,6 +47,7 @@ def main(argv=None):
     parser.add_argument("--export", default=None, help="also write the shippable float16 weights here")
     parser.add_argument("--device", default="auto", help="auto (CUDA where available), cpu, cuda or cuda:N")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: leave the default)")
+    add_progress_option(parser)
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -71,7 +72,7 @@ def main(argv=None):
                               **loss_weights(settings, args.contrastive, args.consistency))
     trained_on = {"trained_on": f"{len(names)} images of {args.images} (select={args.select})"}
     model, losses = train_canonicalizer(images, config, checkpoint=args.checkpoint, extra_meta=trained_on,
-                                        device=args.device)
+                                        device=args.device, progress=args.progress)
     if losses:
         print(f"final loss {sum(losses[-20:]) / len(losses[-20:]):.4f} after {config.steps} steps")
     if args.export:

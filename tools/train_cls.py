@@ -16,7 +16,7 @@ finish (a --max-steps smoke run, an interrupted one) form rows of their own, mar
 """
 import argparse
 
-from ientrack.cli import tool_main
+from ientrack.cli import add_progress_option, tool_main
 from ientrack.train.cls_config import ClsConfig, load_cls_config
 
 
@@ -53,7 +53,7 @@ def _parser():
                    help="mixed precision (default: on CUDA)")
     p.add_argument("--export-backbone", dest="export_backbone", metavar="FILE",
                    help="also save the backbone weights for tools/train.py --pretrained (alexnet_siamfc)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    add_progress_option(p)
     return p
 
 
@@ -77,7 +77,7 @@ def main(argv=None):
 
     out = args.out or f"runs/cls/{config.name}/seed{config.seed}"
     train_classifier(config, out, device=args.device, resume=args.resume, max_steps=args.max_steps,
-                     amp=args.amp, progress=not args.no_progress, export_backbone_to=args.export_backbone)
+                     amp=args.amp, progress=args.progress, export_backbone_to=args.export_backbone)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,15 @@ class DatasetNotFoundError(ValueError):
     """A dataset (or some of its sequences) is not where it was looked for."""
 
 
+class PartialDatasetWarning(UserWarning):
+    """Some sequences of a dataset are missing; the others were loaded (``allow_partial``). ``missing``:
+    what is missing, one entry per sequence."""
+
+    def __init__(self, message: str, missing: Sequence[str] = ()):
+        super().__init__(message)
+        self.missing = list(missing)
+
+
 class AnnotationError(ValueError):
     """A ground-truth or annotation file that cannot be parsed; the message names the file and the line."""
 
@@ -48,7 +57,8 @@ def handle_missing(dataset: str, family: str, root, missing: List[str], found: i
         return
     what = f"{len(missing)} of {len(missing) + found} sequences of {dataset} are missing or incomplete under {root}"
     if allow_partial and found > 0:
-        warnings.warn(f"{what}; loading the {found} present (allow_partial): {listing(missing)}", stacklevel=3)
+        warnings.warn(PartialDatasetWarning(f"{what}; loading the {found} present (allow_partial): {listing(missing)}",
+                                            missing), stacklevel=3)
         return
     hint = "" if found == 0 else " Pass allow_partial=True (--allow-partial) to load only the sequences present."
     raise DatasetNotFoundError(f"{what}: {listing(missing)}.{hint} To fix: {setup_hint(family)}")

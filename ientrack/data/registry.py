@@ -11,14 +11,16 @@ frame, :data:`ientrack.data.rot.DEFAULT_OMEGA` by default); its name is :func:`c
 ``Rot2-OTB100`` and ``Rot-OTB100`` are one dataset, ``Rot-OTB100``, in every folder and table.
 """
 import re
+import warnings
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
-from ientrack.data.errors import DatasetNotFoundError
+from ientrack.data.errors import DatasetNotFoundError, PartialDatasetWarning, listing
 from ientrack.data.got10k import load_got10k
 from ientrack.data.lasot import load_lasot
 from ientrack.data.otb import load_otb
 from ientrack.data.pysot_json import load_pysot_json
+from ientrack.data.selection import select_sequences
 from ientrack.data.roots import resolve_root
 from ientrack.data.rot import DEFAULT_OMEGA, rot_dataset_name, rotate_dataset
 from ientrack.data.sequence import Dataset
@@ -114,6 +116,18 @@ def _load_base(name: str, root, allow_partial: bool, **options) -> Dataset:
         raise DatasetNotFoundError(f"{error} (the root {resolved.path} came from {resolved.source})") from None
 
 
+def _load_named(name: str, root, sequences, **options) -> Dataset:
+    """Only the ``sequences`` of a dataset: the others may be missing on disk (they are not warned about)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        dataset = _load_base(name, root, True, **options)
+    missing = [m for w in caught if isinstance(w.message, PartialDatasetWarning) for m in w.message.missing]
+    for w in caught:  # the loader's other warnings (about the sequences themselves) still reach the user
+        if not isinstance(w.message, PartialDatasetWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return select_sequences(dataset, sequences, f"missing or incomplete on disk: {listing(missing)}" if missing else "")
+
+
 def canonical_name(name: str) -> str:
     """The name of the dataset ``load_dataset(name)`` returns, without loading it: the canonical spelling
     (``otb100`` -> ``OTB100``; ``Rot2-OTB100`` and ``rot-otb100`` -> ``Rot-OTB100``; ``Rot4.0-X`` -> ``Rot4-X``)."""
@@ -122,13 +136,18 @@ def canonical_name(name: str) -> str:
     return canonical if omega is None else rot_dataset_name(canonical, omega)
 
 
-def load_dataset(name: str, root: Optional[str] = None, allow_partial: bool = False, **options) -> Dataset:
+def load_dataset(name: str, root: Optional[str] = None, allow_partial: bool = False,
+                 sequences: Optional[Sequence[str]] = None, **options) -> Dataset:
     """Load the dataset ``name`` (see the module docstring) from ``root`` or the configured root.
 
     The root resolves from ``root``, then ``IENTRACK_<FAMILY>_ROOT`` / ``IENTRACK_DATA``, then
-    ``datasets/paths.yaml``. ``options`` go to the loader (e.g. ``tiger1_skip_first``, ``sequences`` for OTB).
-    The returned dataset's ``name`` is :func:`canonical_name` of ``name``.
+    ``datasets/paths.yaml``. ``sequences`` keeps only those sequences (by name; the others need not be
+    on disk; an unknown name is an error naming the closest ones). ``options`` go to the loader (e.g.
+    ``tiger1_skip_first`` for OTB). The returned dataset's ``name`` is :func:`canonical_name` of ``name``.
     """
     omega, base = parse_rot_prefix(name)
-    dataset = _load_base(base, root, allow_partial, **options)
+    if sequences:
+        dataset = _load_named(base, root, sequences, **options)
+    else:
+        dataset = _load_base(base, root, allow_partial, **options)
     return dataset if omega is None else rotate_dataset(dataset, omega)

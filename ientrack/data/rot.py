@@ -89,7 +89,8 @@ def rotate_sequence(seq: Sequence, omega: float = DEFAULT_OMEGA) -> Sequence:
 
     Box ground truth becomes the rotated rectangle (polygon) and its envelope; a polygon ground truth is
     rotated point by point and its box is the polygon's bounding box. Invalid boxes stay NaN. Existing
-    ``angles`` (e.g. the built-in benchmark's) are added to ``theta_t``.
+    ``angles`` (e.g. the built-in benchmark's) are added to ``theta_t``. The sequence gains the attribute
+    ``IPR`` (in-plane rotation) where ``omega`` is not 0.
     """
     n = len(seq)
     thetas = omega * np.arange(n, dtype=np.float64)
@@ -117,7 +118,8 @@ def rotate_sequence(seq: Sequence, omega: float = DEFAULT_OMEGA) -> Sequence:
         polygons[~valid] = np.nan
         gt[~valid] = np.nan
     angles = thetas if seq.angles is None else np.asarray(seq.angles, dtype=np.float64)[:n] + thetas
-    return Sequence(name=seq.name, frame_paths=list(seq.frame_paths), gt=gt, attributes=list(seq.attributes),
+    attributes = list(seq.attributes) + (["IPR"] if omega != 0 and "IPR" not in seq.attributes else [])
+    return Sequence(name=seq.name, frame_paths=list(seq.frame_paths), gt=gt, attributes=attributes,
                     polygons=polygons, angles=angles, one_based=seq.one_based,
                     init_box=None if gt is not None else np.array(seq.init_box, dtype=np.float64),
                     loader=RotatedFrames(seq, matrices, thetas))

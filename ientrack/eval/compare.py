@@ -35,14 +35,15 @@ def machine(device: str) -> str:
 
 def compare(trackers: List[str], datasets: List[str], roots: Dict[str, str], results_dir="results",
             report_dir="docs/reports", allow_partial=False, num_workers=1, device="auto", progress=True,
-            overwrite=False):
-    """Run and score every tracker on every dataset; returns ``{dataset: (report, markdown table)}``, each
-    dataset under its canonical name, the name of its report folder (``Rot2-OTB100``: ``Rot-OTB100``)."""
+            overwrite=False, sequences=None):
+    """Run and score every tracker on every dataset (only its ``sequences`` where given: each dataset must
+    have them all); returns ``{dataset: (report, markdown table)}``, each dataset under its canonical name,
+    the name of its report folder (``Rot2-OTB100``: ``Rot-OTB100``)."""
     tables = {}
     for dataset in datasets:
         tables[canonical_name(dataset)] = run_test(trackers, dataset, root_for(dataset, roots), allow_partial=allow_partial,
                                    results_dir=results_dir, report_dir=report_dir, num_workers=num_workers,
-                                   progress=progress, device=device, overwrite=overwrite)
+                                   progress=progress, device=device, overwrite=overwrite, sequences=sequences)
     return tables
 
 

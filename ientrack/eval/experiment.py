@@ -15,14 +15,14 @@ from ientrack.eval.tracker_spec import TrackerSpec, spec_name
 
 def run_test(trackers, dataset="Builtin", dataset_root=None, allow_partial=False, results_dir="results",
              report_dir="reports", overwrite=False, num_workers=1, harness="ientrack", vis=False,
-             progress=True, **overrides):
+             progress=True, sequences=None, **overrides):
     """Run each tracker of ``trackers`` (names or config paths) over ``dataset`` and score them all.
 
     ``overrides`` go to :func:`ientrack.build_tracker` (``device``, ``weights``...). ``harness="got10k"``
     runs the GOT-10k toolkit's own experiment instead of our runner (same result layout and numbers).
     With ``vis``, a video per sequence is written under ``<results_dir>/<dataset>/<tracker>/videos``
     (or shown in a window where a display exists). Returns ``(report, markdown)``; under torchrun
-    only rank 0 scores (the other ranks return ``(None, None)``).
+    only rank 0 scores (the other ranks return ``(None, None)``). ``sequences``: run only these (by name).
     """
     names = [trackers] if isinstance(trackers, str) else list(trackers)
     if harness == "got10k":
@@ -42,7 +42,7 @@ def run_test(trackers, dataset="Builtin", dataset_root=None, allow_partial=False
     use_the_rank_gpu(resolve_device(overrides.get("device")))
     check_writable(results_dir, "results")
     check_writable(report_dir, "reports")
-    data = load_dataset(dataset, dataset_root, allow_partial=allow_partial)
+    data = load_dataset(dataset, dataset_root, allow_partial=allow_partial, sequences=sequences)
     failure = None
     for spec, tracker_name in zip(specs, tracker_names):
         vis_fn = _recorder(vis, results_dir, data.name, tracker_name)

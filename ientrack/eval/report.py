@@ -5,14 +5,18 @@ tracked / total time spent in ``init`` + ``update``; ``fps_got10k`` is the GOT-1
 (per sequence the mean of per-frame ``1 / t``, then the mean over sequences).
 """
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
 
 from ientrack.atomic import write_text_atomic
+from ientrack.data.errors import listing
+from ientrack.data.sequence import Dataset
 from ientrack.eval import results_io
 from ientrack.eval.metrics import OTB_ATTRIBUTES, average_metrics, sequence_metrics
 
+PLOT_SUFFIXES = (".png", ".pdf")
 PROTOCOL_NOTE = ("OPE per docs/PROTOCOLS.md; normalised precision at 0.20 in the pysot/pytracking convention "
                  "(centre offset divided per axis by the ground-truth width and height)")
 
@@ -76,20 +80,83 @@ def evaluate(dataset, tracker_names, results_dir, report_dir=None, plots: bool =
     ``norm_precision_20``, ``rotated_success_auc`` where the dataset has polygons,
     ``orientation_mean_error`` / ``orientation_within_45`` where it has angles, ``fps``, ``fps_got10k``,
     ``n_sequences``, ``n_frames`` and the curves), the same per sequence, and per attribute. With
-    ``report_dir``, writes ``<report_dir>/<dataset>/<tracker>/performance.json``,
-    ``<report_dir>/<dataset>/summary.md`` and (``plots``) the success / precision plots there.
+    ``report_dir``, writes the dataset's report (:func:`write_report`), which shows these trackers and
+    every other one with results for all of the dataset's sequences on disk.
     """
     names = [tracker_names] if isinstance(tracker_names, str) else list(tracker_names)
     report = {name: evaluate_tracker(dataset, name, results_dir) for name in names}
     if report_dir is not None:
-        out = Path(report_dir) / dataset.name
-        for name, tracker_report in report.items():
-            write_text_atomic(out / name / "performance.json", json.dumps(tracker_report, indent=2))
-        write_text_atomic(out / "summary.md", markdown_table(report) + "\n")
-        if plots:
-            from ientrack.eval.plots import plot_report  # matplotlib only when plotting
-            plot_report(report, out)
+        write_report(dataset, report, results_dir, Path(report_dir) / dataset.name, plots)
     return report
+
+
+def _sequences_with_results(tdir, dataset) -> int:
+    return sum(results_io.find_boxes(tdir, seq.name) is not None for seq in dataset)
+
+
+def write_report(dataset, report: dict, results_dir, out: Path, plots: bool = True) -> dict:
+    """Write ``out/<tracker>/performance.json``, ``out/summary.md`` and (``plots``) the plots for the trackers
+    of ``report`` and every other tracker folder under ``results_dir/<dataset>/`` with results for all of
+    ``dataset``'s sequences; ``summary.md`` says which trackers it shows and which it leaves out (results
+    for some sequences only, or unreadable). Report files of trackers not shown are removed, and plots not
+    rewritten, so that nothing in ``out`` is older than the summary. Returns the report shown."""
+    shown, left_out = dict(report), {}
+    folder = Path(results_dir) / dataset.name
+    others = sorted(p for p in folder.iterdir() if p.is_dir() and p.name not in report) if folder.is_dir() else []
+    for tdir in others:
+        have = _sequences_with_results(tdir, dataset)
+        if have == len(dataset):
+            try:
+                shown[tdir.name] = evaluate_tracker(dataset, tdir.name, results_dir)
+            except results_io.ResultsError as error:
+                left_out[tdir.name] = f"unreadable results: {error}"
+        elif have:
+            left_out[tdir.name] = f"results for {have} of the {len(dataset)} sequences"
+    for name, tracker_report in shown.items():
+        write_text_atomic(out / name / "performance.json", json.dumps(tracker_report, indent=2))
+    for stale in out.glob("*/performance.json") if out.is_dir() else []:
+        if stale.parent.name not in shown:
+            stale.unlink()
+            if not any(stale.parent.iterdir()):
+                stale.parent.rmdir()
+    summary = markdown_table(shown) + "\n\n" + _shown_note(dataset, shown, left_out, folder)
+    write_text_atomic(out / "summary.md", summary + "\n")
+    written = set()
+    if plots:
+        from ientrack.eval.plots import plot_report  # matplotlib only when plotting
+        written = set(plot_report(shown, out))
+    for old in [*out.glob("*.*"), *out.glob("attributes/*.*")]:
+        if old.suffix in PLOT_SUFFIXES and old not in written:
+            old.unlink()
+    return shown
+
+
+def _shown_note(dataset, shown, left_out, folder) -> str:
+    sequences = listing(dataset.names)
+    lines = [f"Trackers shown: every one with results under {folder} for all {len(dataset)} sequences "
+             f"({sequences}): {', '.join(sorted(shown))}."]
+    if left_out:
+        lines.append("Not shown: " + "; ".join(f"{name} ({why})" for name, why in sorted(left_out.items())) + ".")
+    return "\n".join(lines)
+
+
+def common_sequences(dataset, tracker_names, results_dir):
+    """``dataset`` cut to the sequences every tracker of ``tracker_names`` has results for; a warning names
+    the sequences left out and the trackers that lack them. A ``ResultsError`` when no sequence is left."""
+    lacking = {name: [seq.name for seq in dataset
+                      if results_io.find_boxes(results_io.tracker_dir(results_dir, dataset.name, name), seq.name) is None]
+               for name in tracker_names}
+    left_out = {seq for names in lacking.values() for seq in names}
+    if not left_out:
+        return dataset
+    kept = [seq for seq in dataset if seq.name not in left_out]
+    gaps = "; ".join(f"{name} has none for {listing(seqs)}" for name, seqs in lacking.items() if seqs)
+    if not kept:
+        raise results_io.ResultsError(f"no sequence of {dataset.name} has results of every tracker ({gaps}); "
+                                      "choose trackers with --tracker or sequences with --sequences")
+    warnings.warn(f"scoring the {len(kept)} of {len(dataset)} sequences of {dataset.name} that every tracker "
+                  f"has results for; left out: {gaps}", stacklevel=2)
+    return Dataset(dataset.name, kept)
 
 
 COLUMNS = [

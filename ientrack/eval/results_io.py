@@ -124,11 +124,16 @@ def _first_existing(*paths):
     return next((p for p in paths if p.is_file()), None)
 
 
+def find_boxes(tdir, seq_name: str) -> Optional[Path]:
+    """The boxes file of ``seq_name`` in our layout or the GOT-10k benchmark's, or ``None``."""
+    return _first_existing(boxes_path(tdir, seq_name), Path(tdir) / seq_name / f"{seq_name}_001.txt")
+
+
 def read_sequence(tdir, seq_name: str, n_frames: int) -> SequenceResults:
     """Read one sequence's results (boxes required, times and extras where present)."""
     tdir = Path(tdir)
     got10k_dir = tdir / seq_name
-    path = _first_existing(boxes_path(tdir, seq_name), got10k_dir / f"{seq_name}_001.txt")
+    path = find_boxes(tdir, seq_name)
     if path is None:
         raise ResultsError(f"no results for sequence {seq_name}: {boxes_path(tdir, seq_name)} is missing")
     out = SequenceResults(boxes=read_table(path, 4, n_frames))

@@ -54,6 +54,8 @@ def run_sequence(tracker, seq, tdir, progress: bool = False, vis_fn=None) -> Non
     """Track one sequence and write its results files (boxes last); stale results are removed first."""
     results_io.remove_partial(tdir, seq.name)
     results_io.boxes_path(tdir, seq.name).unlink(missing_ok=True)
+    if hasattr(vis_fn, "for_tracker"):  # a recorder draws what this tracker estimates
+        vis_fn = vis_fn.for_tracker(tracker)
     results, times = track_sequence(tracker, seq, progress, vis_fn)
     results_io.write_sequence(
         tdir, seq.name,

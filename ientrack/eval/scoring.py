@@ -2,18 +2,19 @@
 from pathlib import Path
 
 from ientrack.data.registry import load_dataset
-from ientrack.eval.report import evaluate, markdown_table
+from ientrack.eval.report import common_sequences, evaluate, markdown_table
 
 
 def score_results(dataset, trackers=None, dataset_root=None, allow_partial=False, results_dir="results",
-                  report_dir="reports"):
+                  report_dir="reports", sequences=None):
     """Score results already on disk (ours or another toolkit's in the same layout) for ``trackers``
-    (default: every tracker folder under ``<results_dir>/<dataset>/``). Returns ``(report, markdown)``."""
-    data = load_dataset(dataset, dataset_root, allow_partial=allow_partial)
+    (default: every tracker folder under ``<results_dir>/<dataset>/``) on the ``sequences`` (default: all)
+    that every one of them has results for (a warning names those left out). Returns ``(report, markdown)``."""
+    data = load_dataset(dataset, dataset_root, allow_partial=allow_partial, sequences=sequences)
     folder = Path(results_dir) / data.name
     if not trackers:
         trackers = sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
     if not trackers:
         raise FileNotFoundError(f"no tracker results under {folder}: run tools/test.py first, or pass --results-dir")
-    report = evaluate(data, trackers, results_dir, report_dir)
+    report = evaluate(common_sequences(data, trackers, results_dir), trackers, results_dir, report_dir)
     return report, markdown_table(report)

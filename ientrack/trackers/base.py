@@ -33,6 +33,8 @@ class Tracker:
 
     name = "tracker"
     is_deterministic = True
+    reports_angle = True  # whether TrackResult.angle and .score are estimates (drawn by ientrack.vis)
+    reports_score = True
 
     def __init__(self, name: Optional[str] = None, is_deterministic: bool = True):
         if name is not None:

@@ -64,6 +64,9 @@ class OpenCVTracker(Tracker):
     every tracker takes the same command line; OpenCV runs on the CPU.
     """
 
+    reports_angle = False  # the angle is always 0, the score 1 (tracking) or 0 (lost)
+    reports_score = False
+
     def __init__(self, name: str = None, algorithm: str = "mil", device: str = "cpu"):
         super().__init__(name=name or f"opencv_{algorithm}")
         self.algorithm = algorithm.lower()

@@ -114,6 +114,7 @@ class SiamFCTracker(Tracker):
                                      self.device, [(3, n, n) for n in (s.exemplar_size, s.instance_size)], channels_last=True)
         self.head = XCorrHead(s.out_scale)
         self.template_angles = np.arange(s.num_rotations) * 360.0 / s.num_rotations  # the bank, evenly spaced
+        self.reports_angle = s.num_rotations > 1  # one upright template: the angle stays 0
         self.exemplar_size, self.instance_size, self.context = s.exemplar_size, s.instance_size, s.context
         self.response_up, self.window_influence = s.response_up, s.window_influence
         self.scales = scale_factors(s.num_scales, s.scale_step)

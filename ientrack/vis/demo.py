@@ -44,7 +44,8 @@ def run_demo(tracker_name: str, source: str, box=None, output: str = None, show:
             elapsed += seconds
             if index:
                 results.append(result)
-            canvas = draw_frame(frame, index, result if index else None, gt_box=None if index else box)
+            canvas = draw_frame(frame, index, result if index else None, gt_box=None if index else box,
+                                show_angle=tracker.reports_angle, show_score=tracker.reports_score)
             if sink:
                 sink.write(canvas)
             if window and not window.show(canvas):

@@ -8,22 +8,31 @@ from ientrack.vis.draw import draw_frame
 class SequenceRecorder:
     """``vis_fn(seq, frame_index, image, result)`` for :func:`ientrack.eval.runner.run_ope`.
 
-    Draws ground truth and prediction on every frame and writes ``<out_dir>/<seq>.mp4`` (``show=False``)
-    or shows a window (``show=True``). Holds no open resources until the first frame, so it can be
-    pickled into worker processes.
+    Draws ground truth and prediction on every frame (with the ground-truth angle beside the predicted
+    one where the sequence has angles: the Rot protocol, Builtin) and writes ``<out_dir>/<seq>.mp4``
+    (``show=False``) or shows a window (``show=True``). The runner passes it the tracker
+    (:meth:`for_tracker`) so that no angle or score is drawn for a tracker that estimates none. Holds no
+    open resources until the first frame, so it can be pickled into worker processes.
     """
 
-    def __init__(self, out_dir: str, show: bool = False):
+    def __init__(self, out_dir: str, show: bool = False, show_angle: bool = True, show_score: bool = True):
         self.out_dir = out_dir
         self.show = show
+        self.show_angle, self.show_score = show_angle, show_score
         self._sink = None
+
+    def for_tracker(self, tracker) -> "SequenceRecorder":
+        """This recorder, drawing what ``tracker`` estimates (``reports_angle``, ``reports_score``)."""
+        return SequenceRecorder(self.out_dir, self.show, tracker.reports_angle, tracker.reports_score)
 
     def __call__(self, seq, index, image, result):
         if index == 0:
             self._sink = Window(seq.name) if self.show else VideoSink(os.path.join(self.out_dir, f"{seq.name}.mp4"))
         polygon = seq.polygons[index] if seq.polygons is not None else None
         gt_box = seq.gt[index] if seq.gt is not None else None
-        canvas = draw_frame(image, index, result, gt_box=gt_box, gt_polygon=polygon, one_based=seq.one_based)
+        gt_angle = seq.angles[index] if seq.angles is not None else None
+        canvas = draw_frame(image, index, result, gt_box=gt_box, gt_polygon=polygon, one_based=seq.one_based,
+                            gt_angle=gt_angle, show_angle=self.show_angle, show_score=self.show_score)
         (self._sink.show if self.show else self._sink.write)(canvas)
         if index == len(seq) - 1:
             self._sink.close()
