@@ -43,7 +43,7 @@ def main():
     parser.add_argument("--trackers", nargs="+", default=None, help="tracker names (default: every registered one)")
     parser.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda"])
     parser.add_argument("--backend", nargs="+", default=None, choices=BACKENDS,
-                        help="backends to time the trackers that take one under (default: each config's)")
+                        help="backends to time the trackers that take one under (default: each tracker's own)")
     parser.add_argument("--threads", type=int, default=None, help="torch (and ONNX Runtime) threads (default: torch's)")
     parser.add_argument("--clock", default="wall", choices=["wall", "thread"],
                         help="thread: time by this thread's CPU time (needs --threads 1), steady on a loaded machine")

@@ -31,7 +31,7 @@ def parse_args(argv=None):
     parser.add_argument("--device", default=None, choices=["auto", "cpu", "cuda"])
     parser.add_argument("--backend", default=None, choices=["auto", "torch", "onnx"],
                         help="what runs Siamese backbones: torch, onnx (ONNX Runtime, the [onnx] extra) or auto "
-                             "(onnx where installed, on the CPU); default: each config's")
+                             "(onnx where installed, on the CPU); default: the tracker's (auto for the EfficientNet ones)")
     parser.add_argument("--num-workers", type=int, default=1, help="sequences tracked in parallel processes")
     parser.add_argument("--results-dir", default="results")
     parser.add_argument("--report-dir", default="reports")
