@@ -39,6 +39,8 @@ setup(
     ],
     extras_require={
         "test": ["pytest", "pytest-xdist", "hypothesis"],
+        # ONNX Runtime runs the EfficientNet trackers' networks on the CPU (backend: auto / onnx); onnx exports them
+        "onnx": ["onnxruntime>=1.20", "onnx>=1.16"],
         # use these with IENTRACK_OPENCV set to the same name, so that no second OpenCV wheel is installed
         "contrib": [OPENCV_WHEELS["contrib"]],
         "gui": [OPENCV_WHEELS["gui"]],

@@ -5,7 +5,7 @@ from skimage import data
 
 from conftest import shared_path
 from ientrack.data.labelled_images import read_labelled_folder
-from ientrack.models.efficientnet_lite import efficientnet_lite0
+from ientrack.models.efficientnet_lite import SameConv2d, efficientnet_lite0
 from ientrack.models.siamese import fuse_conv_bn
 
 
@@ -33,6 +33,17 @@ def test_same_padding_matches_tensorflow_rule():
         conv.weight.zero_()
         conv.weight[:, :, 0, 0] = 1.0
         assert conv(x)[0, 0, 0, 0] == 3.0
+
+
+@pytest.mark.parametrize("size", [33, 32])  # 33: symmetric padding (the conv pads itself), 32: one more right
+def test_same_padding_equals_the_conv_of_the_padded_input(size):
+    torch.manual_seed(0)
+    conv = SameConv2d(8, 8, 5, 2, groups=8, bias=True)
+    x = torch.randn(2, 8, size, size)
+    total = (size + 1) // 2 * 2 - 2 + 5 - size
+    padded = torch.nn.functional.pad(x, [total // 2, total - total // 2] * 2)
+    with torch.no_grad():
+        torch.testing.assert_close(conv(x), torch.nn.functional.conv2d(padded, conv.weight, conv.bias, 2, groups=8))
 
 
 def test_upright_top1_on_imagenet_samples(model):

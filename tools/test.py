@@ -29,6 +29,9 @@ def parse_args(argv=None):
     add_sequences_option(parser)
     parser.add_argument("--snapshot", default=None, help="weights file replacing the config's (pysot's flag)")
     parser.add_argument("--device", default=None, choices=["auto", "cpu", "cuda"])
+    parser.add_argument("--backend", default=None, choices=["auto", "torch", "onnx"],
+                        help="what runs Siamese backbones: torch, onnx (ONNX Runtime, the [onnx] extra) or auto "
+                             "(onnx where installed, on the CPU); default: the tracker's (auto for the EfficientNet ones)")
     parser.add_argument("--num-workers", type=int, default=1, help="sequences tracked in parallel processes")
     parser.add_argument("--results-dir", default="results")
     parser.add_argument("--report-dir", default="reports")
@@ -47,7 +50,8 @@ def main(argv=None):
     report, table = run_test(
         args.trackers, args.dataset, args.dataset_root, args.allow_partial, args.results_dir,
         args.report_dir, args.overwrite, args.num_workers, args.harness, args.vis,
-        progress=args.progress, sequences=args.sequences, device=args.device, weights=args.snapshot)
+        progress=args.progress, sequences=args.sequences, device=args.device, weights=args.snapshot,
+        backend=args.backend)
     if table:
         print(table)
         dataset = next(iter(report.values())).get("dataset", args.dataset)

@@ -32,13 +32,17 @@ STEM_CHANNELS, HEAD_CHANNELS, NUM_CLASSES = 32, 1280, 1000
 
 
 class SameConv2d(nn.Conv2d):
-    """``Conv2d`` with TensorFlow's "same" padding for any input size (extra pixel right / bottom)."""
+    """``Conv2d`` with TensorFlow's "same" padding for any input size (extra pixel right / bottom). Where
+    the padding is symmetric (inputs of exact size) the convolution pads by itself: the same sums, without
+    a padded copy of the input."""
 
     def forward(self, x):
         pads = []
         for size, k, s in zip(x.shape[:-3:-1], self.kernel_size[::-1], self.stride[::-1]):
             total = max((math.ceil(size / s) - 1) * s + k - size, 0)
             pads += [total // 2, total - total // 2]
+        if pads[0] == pads[1] and pads[2] == pads[3]:
+            return F.conv2d(x, self.weight, self.bias, self.stride, (pads[2], pads[0]), self.dilation, self.groups)
         return F.conv2d(F.pad(x, pads), self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
 
 

@@ -25,8 +25,10 @@ from typing import Optional
 import numpy as np
 import torch
 
+from ientrack.equivariance.canonicalize import Canonicalizer
 from ientrack.geometry import wrap_angle
 from ientrack.models.canonicalizers import load_canonicalizer
+from ientrack.models.onnx_runtime import with_backend
 from ientrack.models.siamese import fuse_conv_bn
 from ientrack.trackers.effnet_siamfc import EffNetSiamFCTracker
 
@@ -35,7 +37,8 @@ class CanonSiamFCTracker(EffNetSiamFCTracker):
     """:class:`EffNetSiamFCTracker` whose rotation comes from a canonicalizer checkpoint
     (``canonicalizer_weights``, written by ``tools/train_canonicalizer.py``); the bank has
     ``bank_per_pose`` templates per element of the canonicalizer's group (so ``num_rotations`` is not a
-    setting of this type)."""
+    setting of this type). ``backend`` runs the backbone and the canonicalizer's trunk (a
+    :class:`Canonicalizer`'s; other canonicalizers stay in torch)."""
 
     defaults = replace(EffNetSiamFCTracker.defaults, angle_window=0.0)  # 0: the canonicalizer's rotation alone
 
@@ -44,7 +47,7 @@ class CanonSiamFCTracker(EffNetSiamFCTracker):
         return super().search_setting_names() - {"num_rotations"}
 
     def __init__(self, name: str = "canon_siamfc", canonicalizer_weights: Optional[str] = None,
-                 pose_ema: float = 1.0, pose_step: float = 180.0, bank_per_pose: int = 1, **kw):
+                 pose_ema: float = 1.0, pose_step: float = 180.0, bank_per_pose: int = 1, backend: str = "auto", **kw):
         if not canonicalizer_weights:
             raise ValueError(f"{name}: canonicalizer_weights is required (train one with tools/train_canonicalizer.py)")
         if not 0 < pose_ema <= 1:
@@ -56,8 +59,11 @@ class CanonSiamFCTracker(EffNetSiamFCTracker):
                              "num_rotations is not a setting of siamfc_canonicalized")
         canonicalizer = load_canonicalizer(canonicalizer_weights)
         group_size = canonicalizer.group.n
-        super().__init__(name=name, num_rotations=group_size * bank_per_pose, **kw)
+        super().__init__(name=name, num_rotations=group_size * bank_per_pose, backend=backend, **kw)
         self.canonicalizer = fuse_conv_bn(canonicalizer).to(self.device)
+        if isinstance(self.canonicalizer, Canonicalizer):  # its trunk on the backbone's backend
+            size = self.canonicalizer.size
+            self.canonicalizer.trunk = with_backend(self.canonicalizer.trunk, backend, self.device, [(3, size, size)])
         self.pose_angles = np.arange(group_size) * 360.0 / group_size
         self.bank_per_pose, self.pose_ema, self.pose_step = bank_per_pose, pose_ema, pose_step
 

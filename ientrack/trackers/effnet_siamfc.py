@@ -10,11 +10,12 @@ from ientrack.trackers.siamfc import SiamFCTracker
 
 class EffNetSiamFCTracker(SiamFCTracker):
     """:class:`SiamFCTracker` with ``build_backbone(backbone, **backbone_args)`` used as given; ``weights``
-    (optional) are loaded on top of it, e.g. after fine-tuning."""
+    (optional) are loaded on top of it, e.g. after fine-tuning. ``backend`` ``auto`` by default: ONNX
+    Runtime where it is installed and the device is the CPU (the same boxes as torch, several times faster)."""
 
     # 8k + 1: exact for the TF-"same" stride grid (127 is not): 17 -> 9x9 features, 33 -> 25x25, 17x17 response
     defaults = replace(SiamFCTracker.defaults, exemplar_size=129, instance_size=257)
 
     def __init__(self, name: str = "effnet_siamfc", backbone: str = "effnet_lite0_s8",
-                 backbone_args: Optional[dict] = None, **kw):
-        super().__init__(name=name, backbone=build_backbone(backbone, **(backbone_args or {})), **kw)
+                 backbone_args: Optional[dict] = None, backend: str = "auto", **kw):
+        super().__init__(name=name, backbone=build_backbone(backbone, **(backbone_args or {})), backend=backend, **kw)

@@ -20,6 +20,7 @@ from ientrack.device import resolve_device
 from ientrack.equivariance.exactness import exactness_report
 from ientrack.geometry import box_center, exemplar_side, polygon_to_box, rotated_rect_polygon, wrap_angle
 from ientrack.models.heads import XCorrHead
+from ientrack.models.onnx_runtime import with_backend
 from ientrack.models.registry import build_backbone
 from ientrack.models.siamese import backbone_state, fuse_conv_bn
 from ientrack.trackers.base import Tracker, TrackResult, check_init_box
@@ -72,7 +73,9 @@ class SiamFCTracker(Tracker):
 
     ``backbone``: a registered name (built, then loaded from ``weights``) or an ``nn.Module`` used as
     given (with ``total_stride``; ``weights`` are loaded into it when given). ``train_command``: the
-    command a missing weights file's message names.
+    command a missing weights file's message names. ``backend``: what runs the backbone, ``torch``,
+    ``onnx`` (ONNX Runtime on the CPU, the ``[onnx]`` extra) or ``auto`` (onnx where installed and the
+    device is the CPU; :mod:`ientrack.models.onnx_runtime`).
     """
 
     defaults = SearchSettings()
@@ -89,6 +92,7 @@ class SiamFCTracker(Tracker):
         weights: Optional[str] = None,
         allow_random_weights: bool = False,
         device: str = "auto",
+        backend: str = "torch",
         train_command: str = TRAIN_COMMAND,
         **search,
     ):
@@ -106,7 +110,8 @@ class SiamFCTracker(Tracker):
             warnings.warn(f"{name}: running with random weights (allow_random_weights=True): it will not track", stacklevel=2)
         warn_if_inexact(net, (s.exemplar_size, s.instance_size), name)
         self.total_stride = net.total_stride
-        self.backbone = fuse_conv_bn(net).to(self.device, memory_format=torch.channels_last)
+        self.backbone = with_backend(fuse_conv_bn(net).to(self.device, memory_format=torch.channels_last), backend,
+                                     self.device, [(3, n, n) for n in (s.exemplar_size, s.instance_size)], channels_last=True)
         self.head = XCorrHead(s.out_scale)
         self.template_angles = np.arange(s.num_rotations) * 360.0 / s.num_rotations  # the bank, evenly spaced
         self.reports_angle = s.num_rotations > 1  # one upright template: the angle stays 0
