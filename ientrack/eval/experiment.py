@@ -12,7 +12,7 @@ from ientrack.device import resolve_device
 from ientrack.eval.report import evaluate, markdown_table
 from ientrack.eval.runner import OPEError, run_ope
 from ientrack.eval.tracker_spec import TrackerSpec, spec_name
-from ientrack.train.distributed import rank_device
+from ientrack.distributed import rank_device
 
 
 def _distributed() -> bool:
