@@ -52,4 +52,4 @@ class ClassifierActor:
             return F.cross_entropy(model(x), y), {"equiv": math.nan}
         self.ien.beta = ramped_beta(self.config, state["step"], self.total_steps)
         total, _, equiv = ien_step(model, self.ien, (x,), lambda outputs: F.cross_entropy(outputs, torch.cat([y, y])))
-        return total, {"equiv": float(equiv)}
+        return total, {"equiv": float(equiv.detach())}

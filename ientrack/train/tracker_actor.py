@@ -47,4 +47,4 @@ class TrackerActor:
         if self.ien is None:
             return self.loss_fn(model(z, x)), {}
         total, task, equiv = ien_step(model, self.ien, (z, x), self.loss_fn, call=SEARCH_CALL)
-        return total, {"task": float(task), "equiv": float(equiv)}
+        return total, {"task": float(task.detach()), "equiv": float(equiv.detach())}
