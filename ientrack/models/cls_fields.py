@@ -50,15 +50,15 @@ def width_fields(widths, group: str | PlanarGroup = "C4", kind: str = "homog", h
 
 class BuiltFields:
     """The fields of a network built for one group: ``{layer name: FieldSpec}``, declared as the network's
-    ``fields`` attribute and called as every network's ``fields(group)`` is. A group whose order some
-    field's order does not divide cannot act on those fields: an error."""
+    ``fields`` attribute and called as every network's ``fields(group)`` is. Fields of orders dividing
+    ``|G|``, the largest ``|G|`` (or all scalar fields, order 1), are fields of ``G``; another group is an error."""
 
     def __init__(self, specs: dict[str, FieldSpec]):
         self.specs = dict(specs)
 
     def __call__(self, group: PlanarGroup) -> dict[str, FieldSpec]:
         orders = sorted({k for spec in self.specs.values() for k, _ in spec.groups})
-        if any(group.order % k for k in orders):
+        if any(group.order % k for k in orders) or orders[-1] not in (1, group.order):
             raise ValueError(f"fields of orders {orders} were built for another group than {group.name} "
                              f"(order {group.order})")
         return dict(self.specs)

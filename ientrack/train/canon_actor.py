@@ -113,4 +113,4 @@ class CanonActor:
         indices = rng.integers(len(self.images), size=self.batch_size)
         terms = batch_terms(model, self.loss_fn, self.images, indices, self.bank, rng)
         total = terms.pop("total")
-        return total, {name: float(value) for name, value in terms.items()}
+        return total, {name: float(value.detach()) for name, value in terms.items()}
