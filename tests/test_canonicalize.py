@@ -7,6 +7,7 @@ import pytest
 import skimage.data
 import torch
 
+from ientrack.checkpoint import load_checkpoint, save_checkpoint
 from ientrack.equivariance.canon_loss import CanonLoss, consistency_loss, contrastive_loss, prior_loss
 from ientrack.equivariance.canonicalize import (CanonicalizedModel, Canonicalizer, EquivariantCanonicalizer,
                                                 PoseEnsemble, PosePredictor, build_canonicalizer, load_canonicalizer,
@@ -220,6 +221,26 @@ def test_a_few_training_steps_lower_the_loss_on_a_fixed_batch(tmp_path, lr, trai
     config.steps = 14  # resume continues from step 12
     _, more = train_canonicalizer(photos, config, checkpoint=checkpoint, progress=False)
     assert len(more) == 2
+
+
+def test_a_canonicalizer_checkpoint_of_the_earlier_format_resumes_exactly(tmp_path):
+    """The canonicalizer's checkpoint as its own loop wrote it before the one trainer (``optim.*`` tensors,
+    meta ``step`` / ``config`` / ``canonicalizer`` / ``optimizer``): read as the trainer's format, it goes on
+    to the weights of a run never stopped."""
+    photos = sky_photos(4, 0)
+    config = CanonSettings(canonicalizer=SMALL, steps=4, batch_size=4, save_every=2)
+    train_canonicalizer(photos, config, checkpoint=tmp_path / "new.pt", progress=False)
+    state, meta = load_checkpoint(tmp_path / "new.pt")
+    earlier = {("optim." + k[len("optimizer."):] if k.startswith("optimizer.") else k): v
+               for k, v in state.items() if not k.startswith("rng.")}
+    save_checkpoint(tmp_path / "old.pt", earlier, {"step": 4, "config": {"steps": 4}, "canonicalizer": SMALL,
+                                                   "optimizer": {"param_groups": meta["optimizer_groups"]}})
+    config.steps = 6
+    resumed, more = train_canonicalizer(photos, config, checkpoint=tmp_path / "old.pt", progress=False)
+    straight, _ = train_canonicalizer(photos, config, checkpoint=tmp_path / "straight.pt", progress=False)
+    assert len(more) == 2
+    for a, b in zip(resumed.state_dict().values(), straight.state_dict().values()):
+        torch.testing.assert_close(a, b)
 
 
 def test_the_equivariant_canonicalizer_learns_up_from_the_prior_alone_and_reloads(tmp_path):

@@ -157,6 +157,26 @@ def test_resume_after_an_interruption_matches_an_uninterrupted_run(tmp_path):
     assert run(tmp_path, "resumed", resume=False, max_steps=1)["step"] == 1  # --no-resume starts over
 
 
+def test_a_checkpoint_of_the_earlier_format_resumes_exactly(tmp_path):
+    """last.pt as tracker training wrote it before the one trainer (no format, task or network; progress of
+    epoch, epoch_step and step only) resumes to the state of a run never stopped."""
+    run(tmp_path, "old", max_steps=1)
+    state, meta = load_checkpoint(tmp_path / "old" / "last.pt")
+    earlier = {"progress": progress_of(meta), **{k: meta[k] for k in ("optimizer_groups", "scheduler", "scaler")}}
+    save_checkpoint(tmp_path / "old" / "last.pt", state, earlier)
+    assert run(tmp_path, "old", max_steps=3)["step"] == 3
+    run(tmp_path, "straight", max_steps=3)
+    assert_same_training_state(tmp_path / "straight" / "last.pt", tmp_path / "old" / "last.pt")
+
+
+def test_a_checkpoint_of_another_network_is_refused_in_one_line(tmp_path):
+    run(tmp_path, "other", max_steps=1)
+    with pytest.raises(ValueError, match=r"last.pt: trained a network of \{'backbone': 'alexnet'\}, not "
+                                         r"\{'backbone': 'steerable_alexnet_c4_e2cnn'\}; remove it or train with --no-resume"):
+        train_tracker(dict(LOOP_CONFIG, train={"backbone": "steerable_alexnet_c4_e2cnn"}), [photo_source()],
+                      tmp_path / "other", batch_size=2, device="cpu", workers=0, max_steps=2, progress=False)
+
+
 def test_a_run_saved_without_loss_scaling_resumes_where_float16_needs_it(tmp_path, monkeypatch):
     """Started on the CPU (or a bfloat16 GPU: no GradScaler state) and resumed on a GPU that trains in
     float16: the scaler starts afresh instead of refusing the empty state."""

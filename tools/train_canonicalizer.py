@@ -43,6 +43,8 @@ def main(argv=None):
                         help="weight of the contrastive term (default %(default)s; 0 for the e2cnn trunk)")
     parser.add_argument("--consistency", type=float, default=CanonSettings.consistency)
     parser.add_argument("--checkpoint", default="runs/canonicalizer_c4.pt", help="training checkpoint (resumed)")
+    parser.add_argument("--resume", action=argparse.BooleanOptionalAction, default=True,
+                        help="continue from --checkpoint when it exists")
     parser.add_argument("--save-every", type=int, default=CanonSettings.save_every,
                         help="steps between writes of the checkpoint")
     parser.add_argument("--export", default=None, help="also write the shippable float16 weights here")
@@ -68,7 +70,7 @@ def main(argv=None):
                            bank_views=args.bank_views, save_every=args.save_every,
                            **loss_weights(settings, args.contrastive, args.consistency))
     trained_on = {"trained_on": f"{len(names)} images of {args.images} (select={args.select})"}
-    _, losses = train_canonicalizer(images, config, checkpoint=args.checkpoint, device=args.device,
+    _, losses = train_canonicalizer(images, config, checkpoint=args.checkpoint, resume=args.resume, device=args.device,
                                     export=args.export, extra_meta=trained_on)
     if losses:
         print(f"final loss {sum(losses[-20:]) / len(losses[-20:]):.4f} after {config.steps} steps")

@@ -216,7 +216,7 @@ def load_training_state(path, net, optimizer, scheduler, scaler, network: Option
         torch.set_rng_state(tensors["rng.cpu"])
     if "rng.cuda" in tensors and torch.cuda.is_available():
         torch.cuda.set_rng_state(tensors["rng.cuda"])
-    return meta["progress"]
+    return {"train_seconds": 0.0, "loss": math.nan, **meta["progress"]}  # a checkpoint of before: no timing
 
 
 def export_weights(path, net: torch.nn.Module, meta: Optional[dict] = None, half: bool = False,
