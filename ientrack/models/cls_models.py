@@ -46,7 +46,8 @@ class BackboneClassifier(nn.Module):
                  input_scale: float = 255.0):
         super().__init__()
         if field_spec not in ("homog", "plain"):
-            raise ValueError(f"a tracking backbone has fixed widths: use field_spec 'homog' or 'plain', not {field_spec!r}")
+            raise ValueError(f"a tracking backbone has fixed widths: use field_spec 'homog' or 'plain', "
+                             f"not {field_spec!r}")
         self.backbone, self.input_scale = backbone, input_scale
         group = group_from_name(group) if isinstance(group, str) else group
         declared = backbone.fields(group if field_spec == "homog" else cyclic(1))  # plain: fields of order 1

@@ -72,7 +72,8 @@ def retrain_canonicalizer(config: dict, images: list, out_dir, steps: Optional[i
                                 "its settings say which canonicalizer to train")
     _, meta = load_checkpoint(current)
     settings = meta["canonicalizer"]
-    shipped = {"canonicalizer": settings, "steps": int(meta.get("steps", CanonSettings.steps)), **loss_weights(settings)}
+    shipped = {"canonicalizer": settings, "steps": int(meta.get("steps", CanonSettings.steps)),
+               **loss_weights(settings)}
     train_config = CanonSettings.from_dict(shipped, "canonicalizer", steps=steps, seed=seed, save_every=save_every)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -67,8 +67,9 @@ def train_canonicalizer(images, config: CanonSettings, checkpoint=None, resume: 
         optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=config.lr,
                                      weight_decay=config.weight_decay)
         loss_fn = CanonLoss(model.group, config.prior, config.consistency, config.contrastive, config.temperature)
-        frozen = getattr(model, "freeze_trunk", False)
-        bank = feature_bank(model.eval(), images, config.bank_views, step_rng(config.seed, None), progress) if frozen else None
+        bank = None
+        if getattr(model, "freeze_trunk", False):  # the trunk's features of a few views of every image, once
+            bank = feature_bank(model.eval(), images, config.bank_views, step_rng(config.seed, None), progress)
         actor = CanonActor(model, loss_fn, images, config.batch_size, config.seed, bank)
         data = StepEpochs(max(1, len(images) // config.batch_size))  # an epoch: about one pass over the images
         run = Run(math.ceil(config.steps / data.steps_per_epoch), "canonicalizer", config.canonicalizer,
