@@ -93,7 +93,7 @@ def test_training_state_round_trips(tmp_path):
     loss_fn = BalancedLoss(9, 8)
     train_step(nets[0], loss_fn, optimizers[0], scalers[0], z, x)
     schedulers[0].step()
-    progress = {"epoch": 1, "epoch_step": 0, "step": 1}
+    progress = {"epoch": 1, "epoch_step": 0, "step": 1, "train_seconds": 2.5, "loss": 0.7}
     save_training_state(tmp_path / "last.pt", nets[0], optimizers[0], schedulers[0], scalers[0], progress)
     assert load_training_state(tmp_path / "last.pt", nets[1], optimizers[1], schedulers[1], scalers[1]) == progress
     assert schedulers[1].get_last_lr() == schedulers[0].get_last_lr() == [0.005]

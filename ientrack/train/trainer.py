@@ -100,7 +100,7 @@ class Run:
     save_every: int = 500
     schedule_each: str = "epoch"
     amp: Optional[torch.dtype] = None
-    stop: Stop = None
+    stop: Optional[Stop] = None
     progress: bool = True
 
 
