@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import skimage.data
 
+from ientrack.crop import crop
 from ientrack.geometry import box_center
 from ientrack.trackers.registry import build_tracker
 
@@ -60,9 +61,17 @@ def shipped():
     return build_tracker("canon_siamfc", device="cpu")
 
 
-def test_the_shipped_bank_has_three_entries_per_quarter_turn(shipped):
-    assert np.allclose(shipped.template_angles, np.arange(0, 360, 30))
-    assert (shipped.pose_ema, shipped.pose_step, shipped.angle_window) == (0.3, 90.0, 30.0)
+def test_the_shipped_tracker_follows_a_target_turning_30_degrees_a_frame_through_a_half_turn(shipped):
+    """Each frame turns the target 30 degrees further (counter-clockwise, about its centre, by the toolkit's
+    crop): the shipped bank and local search report every step at its place, across the quarter turn. A bank of quarter turns
+    (bank_per_pose 1) or no local search (angle_window 0) lags by up to 90 degrees here."""
+    frame, box = centred_scene()
+    shipped.init(frame, box)
+    size, c = frame.shape[0], (frame.shape[0] - 1) / 2
+    for turn in range(30, 181, 30):
+        result = shipped.update(crop(frame, (c, c), size, -turn, size)[0])
+        assert abs((result.angle - turn + 180) % 360 - 180) < 1e-6, (turn, result.angle)
+        assert np.linalg.norm(box_center(result.box) - box_center(box)) < 4.0
 
 
 def test_the_search_takes_the_canonicalizer_entry_and_the_entries_near_the_current_angle(shipped):
