@@ -43,5 +43,7 @@ setup(
         "contrib": [OPENCV_WHEELS["contrib"]],
         "gui": [OPENCV_WHEELS["gui"]],
     },
+    # the tracker zoo (configs, weights, model cards) travels with the package: a plain `pip install .` has it
+    package_data={"ientrack": ["zoo/*.yaml", "zoo/*.pt", "zoo/*.md"]},
     include_package_data=True,
 )

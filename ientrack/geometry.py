@@ -40,6 +40,16 @@ def rotated_rect_polygon(center, size, angle_deg):
     return np.stack([px, py], axis=-1).reshape(px.shape[:-1] + (8,))
 
 
+def exemplar_side(size, context: float) -> float:
+    """SiamFC's context window about a target of ``size = (w, h)``: a square of side
+    ``sqrt((w + p)(h + p))`` source pixels, ``p = context * (w + h)`` (context 0.5: a margin of a quarter
+    of ``w + h`` on every side). The exemplar crop covers it; the search crop covers
+    ``instance_size / exemplar_size`` times it."""
+    w, h = np.asarray(size, dtype=np.float64)
+    pad = context * (w + h)
+    return float(np.sqrt((w + pad) * (h + pad)))
+
+
 def polygon_to_box(polygon):
     """Axis-aligned bounding box ``(x, y, w, h)`` of 8-number polygons (any leading shape)."""
     p = np.asarray(polygon, dtype=np.float64).reshape(np.shape(polygon)[:-1] + (4, 2))

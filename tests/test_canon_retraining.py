@@ -10,7 +10,7 @@ import skimage.data
 
 from ientrack.checkpoint import load_checkpoint
 from ientrack.data.sequence import Dataset, Sequence
-from ientrack.equivariance.canonicalize import load_canonicalizer
+from ientrack.models.canonicalizers import load_canonicalizer
 from ientrack.train.canon_tracker_training import upright_images
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -83,7 +83,7 @@ def test_the_canonicalizer_commands_name_bad_input_without_a_traceback(tmp_path,
 
 
 @pytest.mark.parametrize("canonicalizers", [[E2CNN_ABLATION.parent / "canonicalizer_c4_e2cnn.pt"],
-                                            [ROOT / "trackers" / "canonicalizer_c4.pt",
+                                            [ROOT / "ientrack" / "zoo" / "canonicalizer_c4.pt",
                                              E2CNN_ABLATION.parent / "canonicalizer_c4_e2cnn.pt"]],
                          ids=["steerable", "both"])
 def test_the_check_reports_the_second_look_exactly_invariant_with_its_share_of_second_passes(

@@ -10,9 +10,9 @@ import torch
 from ientrack.checkpoint import load_checkpoint, save_checkpoint
 from ientrack.equivariance.canon_loss import CanonLoss, consistency_loss, contrastive_loss, prior_loss
 from ientrack.equivariance.canonicalize import (CanonicalizedModel, Canonicalizer, EquivariantCanonicalizer,
-                                                PoseEnsemble, PosePredictor, build_canonicalizer, load_canonicalizer,
-                                                small_cnn_trunk)
+                                                PoseEnsemble, PosePredictor, small_cnn_trunk)
 from ientrack.equivariance.groups import cyclic
+from ientrack.models.canonicalizers import build_canonicalizer, load_canonicalizer
 from ientrack.models.efficientnet_lite import efficientnet_lite0
 from ientrack.train.canon_actor import CanonActor
 from ientrack.train.canon_trainer import train_canonicalizer
@@ -264,7 +264,7 @@ def test_the_equivariant_canonicalizer_refuses_the_contrastive_term():
         train_canonicalizer(sky_photos(2, 0), config, progress=False)
 
 
-@pytest.mark.parametrize("path", ["trackers/canonicalizer_c4.pt", "configs/ablations/canonicalizer_c4_e2cnn.pt"])
+@pytest.mark.parametrize("path", ["ientrack/zoo/canonicalizer_c4.pt", "configs/ablations/canonicalizer_c4_e2cnn.pt"])
 def test_a_shipped_canonicalizer_makes_efficientnet_exactly_c4_invariant_on_photos(path):
     """Both shipped canonicalizers are equivariant by construction (search over the copies; steerable
     regular fields), so EfficientNet-Lite0 behind them gives the same logits at every quarter turn."""

@@ -150,7 +150,7 @@ def test_bank_responses_prints_every_entry_at_the_true_position_and_takes_a_snap
     assert len(lines[0].split()) == 3 + 16 and [line.split()[0] for line in lines[1:]] == ["5", "10"]
     best, responses = float(lines[1].split()[2]), [float(r) for r in lines[1].split()[3:]]
     assert len(responses) == 16 and best == 22.5 * int(np.argmax(responses))
-    bank_cli.main(["--tracker", "ien_siamfc", "--snapshot", str(ROOT / "trackers" / "ien_siamfc.pt"), *common])
+    bank_cli.main(["--tracker", "ien_siamfc", "--snapshot", str(ROOT / "ientrack" / "zoo" / "ien_siamfc.pt"), *common])
     assert capsys.readouterr().out.splitlines() == lines  # the config's own weights, named: the same numbers
     with pytest.raises(SystemExit, match="missing.pt"):
         bank_cli.main(["--tracker", "ien_siamfc", "--snapshot", str(tmp_path / "missing.pt"), *common])

@@ -1,8 +1,6 @@
 """GOT-10k, VOT, LaSOT, UAV123 and pysot-JSON loading on the real samples and on tiny fake trees; root
 resolution; the registry of names."""
 import json
-import sys
-import types
 
 import cv2
 import numpy as np
@@ -13,6 +11,7 @@ from ientrack.data.errors import DatasetNotFoundError
 from ientrack.data.got10k import load_got10k
 from ientrack.data.lasot import lasot_splits, load_lasot
 from ientrack.data.pysot_json import load_pysot_json
+from ientrack.data import registry
 from ientrack.data.registry import available_datasets, load_dataset, parse_rot_prefix
 from ientrack.data.roots import resolve_root
 from ientrack.data.uav123 import load_uav123, uav_frame_ranges
@@ -213,12 +212,13 @@ def test_rot_prefix_parsing(name, parsed):
 
 def test_rot_prefix_wraps_the_dataset(monkeypatch):
     calls = []
+    real = registry.rotate_dataset
 
     def rotate_dataset(dataset, omega):
         calls.append((dataset.name, omega))
-        return dataset
+        return real(dataset, omega)
 
-    monkeypatch.setitem(sys.modules, "ientrack.data.rot", types.SimpleNamespace(rotate_dataset=rotate_dataset))
+    monkeypatch.setattr(registry, "rotate_dataset", rotate_dataset)
     with pytest.warns(UserWarning):
         rotated = load_dataset("Rot4-OTB100", root=shared_path("otb"), allow_partial=True)
     assert calls == [("OTB100", 4.0)] and rotated.name == "Rot4-OTB100" and len(rotated) == 4

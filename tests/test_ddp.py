@@ -136,7 +136,7 @@ def test_bad_environment_and_devices_are_named(monkeypatch):
 def test_each_rank_of_a_machine_tracks_on_its_own_gpu(monkeypatch):
     """torchrun --nproc_per_node 4 tools/test.py: every rank put its trackers on cuda:0 ("cuda" is the
     current GPU). Four GPUs faked on the CPU: local rank 5 (eight processes, four GPUs) takes GPU 1."""
-    from ientrack.eval import experiment
+    from ientrack.eval import ranks
     from ientrack.distributed import rank_device
 
     chosen = []
@@ -146,9 +146,9 @@ def test_each_rank_of_a_machine_tracks_on_its_own_gpu(monkeypatch):
     monkeypatch.setenv("LOCAL_RANK", "5")
     assert rank_device("auto") == rank_device("cuda") == torch.device("cuda", 1)
     assert rank_device("cuda:3") == torch.device("cuda", 3) and rank_device("cpu") == torch.device("cpu")
-    experiment._use_the_rank_gpu(resolve_device(None))  # a plain run: nothing to choose
+    ranks.use_the_rank_gpu(resolve_device(None))  # a plain run: nothing to choose
     monkeypatch.setenv("WORLD_SIZE", "8")
-    experiment._use_the_rank_gpu(resolve_device("cpu"))
+    ranks.use_the_rank_gpu(resolve_device("cpu"))
     assert chosen == []
-    experiment._use_the_rank_gpu(resolve_device(None))  # the config's device: auto
+    ranks.use_the_rank_gpu(resolve_device(None))  # the config's device: auto
     assert chosen == [torch.device("cuda", 1)]

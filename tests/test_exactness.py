@@ -93,7 +93,7 @@ def test_check_tool_prints_the_table_and_verdict(capsys, tmp_path, alexnet):
 
 def test_check_tool_reads_a_shipped_tracker_weights_file(capsys):
     from tools.check_equivariance import main
-    weights = Path(__file__).resolve().parents[1] / "trackers" / "siamfc.pt"
+    weights = Path(__file__).resolve().parents[1] / "ientrack" / "zoo" / "siamfc.pt"
     main(["--backbone", "alexnet", "--size", "127", "--checkpoint", str(weights)])
     rows = capsys.readouterr().out.strip().splitlines()
     # trained weights, exact subsampling: the deepest layer's C4 error is small but not zero

@@ -10,12 +10,11 @@ from ientrack.data.pairs import (
     StillImagePairSource,
     TrainingPairs,
     View,
-    exemplar_side,
     find_images,
     pair_sources,
 )
 from ientrack.data.sequence import Dataset, Sequence
-from ientrack.geometry import box_center
+from ientrack.geometry import box_center, exemplar_side
 
 H, W = 360, 480
 

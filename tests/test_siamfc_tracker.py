@@ -165,7 +165,7 @@ def test_init_on_a_box_outside_the_frame_is_refused_by_the_tracker_itself():
 
 
 def test_weights_of_another_architecture_name_the_file_and_the_first_mismatch():
-    other = Path(__file__).resolve().parents[1] / "trackers" / "re_siamfc.pt"  # 64 conv1 channels, not 96
+    other = Path(__file__).resolve().parents[1] / "ientrack" / "zoo" / "re_siamfc.pt"  # 64 conv1 channels, not 96
     with pytest.raises(ValueError, match=r"re_siamfc\.pt: weights do not fit the backbone: size mismatch for features\.0"):
         SiamFCTracker(weights=str(other), device="cpu")
 

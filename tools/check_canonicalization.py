@@ -1,7 +1,7 @@
 """Rotated ImageNet top-1 of EfficientNet-Lite0 alone and behind a canonicalizer, and the latency ratio.
 
     python tools/check_canonicalization.py --images /data/imagenet_samples \
-        --canonicalizer trackers/canonicalizer_c4.pt --select odd
+        --canonicalizer ientrack/zoo/canonicalizer_c4.pt --select odd
     python tools/check_canonicalization.py --images /data/imagenet_samples --select odd \
         --canonicalizer configs/ablations/canonicalizer_c4_e2cnn.pt --second-pose-below 0.5
 
@@ -24,11 +24,13 @@ from torch.utils.data import TensorDataset
 
 from ientrack.cli import tool_main
 from ientrack.data.labelled_images import read_labelled_folder
-from ientrack.equivariance.canonicalize import CanonicalizedModel, PoseEnsemble, load_canonicalizer
+from ientrack.equivariance.canonicalize import CanonicalizedModel, PoseEnsemble
 from ientrack.eval.cls_metrics import C4_ANGLES, rotated_accuracy
 from ientrack.eval.speed import timer
+from ientrack.models.canonicalizers import load_canonicalizer
 from ientrack.models.efficientnet_lite import efficientnet_lite0
 from ientrack.models.siamese import fuse_conv_bn
+from ientrack.trackers.registry import zoo_dir
 
 
 def in_batches(fn, x, batch: int) -> torch.Tensor:
@@ -59,7 +61,7 @@ def report(name, model, x, labels, batch):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--images", required=True, type=Path, help="folder with subset_index.csv")
-    parser.add_argument("--canonicalizer", nargs="+", default=["trackers/canonicalizer_c4.pt"], metavar="PATH",
+    parser.add_argument("--canonicalizer", nargs="+", default=[str(zoo_dir() / "canonicalizer_c4.pt")], metavar="PATH",
                         help="a trained canonicalizer; several: their pose log-probabilities summed "
                              "(PoseEnsemble)")
     parser.add_argument("--select", default="all", choices=["all", "even", "odd"],

@@ -8,7 +8,7 @@
 
 Prints (layer, type, in size, stride, remainder, exact?, equivariance error) and ends with ``exact`` or
 ``not exact: first break at <layer>``. ``--checkpoint`` is a state dict (or ``{"model": state_dict}`` /
-``{"state_dict": ...}``, or a tracker's weights file such as ``trackers/siamfc.pt``, whose
+``{"state_dict": ...}``, or a tracker's weights file such as ``ientrack/zoo/siamfc.pt``, whose
 ``backbone.*`` entries are used) for the chosen architecture, loaded with ``torch.load(weights_only=True)``.
 Steerable test nets: ``steerable:C4``, ``steerable:C8``, ``steerable:D4`` (conv5/2 -> conv3/2, 16 and 32
 channels; exact at 33, 65, ...).

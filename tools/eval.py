@@ -9,7 +9,7 @@ Results of other toolkits work too when they use the GOT-10k layout: <results-di
 import argparse
 
 from ientrack.cli import tool_main
-from ientrack.eval.experiment import score_results
+from ientrack.eval.scoring import score_results
 
 
 @tool_main()

@@ -11,7 +11,7 @@ one GPU; on a CPU run one at a time). A rerun resumes the seeds that did not fin
 from OUT/seedS/last.pt). Then each seed's weights run on every ``--datasets`` entry (default Builtin and
 Builtin-still, the synthetic development sets) with the tracker's own search settings; results go under
 OUT/seedS/step<N>, so a seed trained further is scored again. The table gives each dataset's success AUC
-and their mean, the development score of the model cards (trackers/ien_siamfc.md),
+and their mean, the development score of the model cards (ientrack/zoo/ien_siamfc.md),
 and is also written to OUT/sweep.md.
 """
 import argparse

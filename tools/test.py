@@ -13,13 +13,13 @@ import argparse
 
 from ientrack.cli import tool_main
 from ientrack.eval.experiment import run_test
-from ientrack.vis.recorder import video_folders
+from ientrack.eval.results_io import video_folders
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tracker", "--config", dest="trackers", nargs="+", required=True,
-                        help="tracker names from trackers/*.yaml, or config paths (several run one after another)")
+                        help="tracker names from ientrack/zoo/*.yaml, or config paths (several run one after another)")
     parser.add_argument("--dataset", default="Builtin",
                         help="Builtin (default, no download), OTB100, GOT10k-val, VOT2018, Rot-OTB100, Rot4-...")
     parser.add_argument("--dataset-root", default=None, help="the dataset's folder (else env var or datasets/paths.yaml)")

@@ -55,7 +55,7 @@ TRAINERS = {"siamfc": train_the_network, "siamfc_canonicalized": train_the_canon
 @tool_main()
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--tracker", default="siamfc", help="tracker name in the zoo (trackers/<name>.yaml)")
+    parser.add_argument("--tracker", default="siamfc", help="tracker name in the zoo (ientrack/zoo/<name>.yaml)")
     parser.add_argument("--config", default=None, help="tracker YAML path (replaces --tracker)")
     parser.add_argument("--data", action="append", default=[], help="sequence dataset name, e.g. GOT10k-train (repeatable)")
     parser.add_argument("--data-root", "--dataset-root", dest="data_root", default=None,

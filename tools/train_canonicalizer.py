@@ -1,7 +1,7 @@
 """Train a C4 canonicalizer on a folder of upright photos (see docs/CANONICALIZATION.md).
 
     python tools/train_canonicalizer.py --images /data/imagenet_samples --select even \
-        --checkpoint runs/canon_c4.pt --export trackers/canonicalizer_c4.pt
+        --checkpoint runs/canon_c4.pt --export ientrack/zoo/canonicalizer_c4.pt
 
 ``--select even`` trains on the even positions of the sorted file list, leaving the odd ones for
 ``tools/check_canonicalization.py --select odd``. Interrupt (Ctrl-C: the checkpoint is written, exit
@@ -14,7 +14,7 @@ import argparse
 import torch
 
 from ientrack.cli import tool_main
-from ientrack.equivariance.canonicalize import build_canonicalizer
+from ientrack.models.canonicalizers import build_canonicalizer
 from ientrack.train.canon_trainer import loss_weights, read_image_folder, train_canonicalizer
 from ientrack.train.settings import CanonSettings
 

@@ -2,8 +2,8 @@
 holds the same target at its centre, cut from videos or from still images.
 
 Sources say where a pair's two views come from; :class:`TrainingPairs` turns them into crops with
-SiamFC's geometry (context ``0.5``: a square of side ``sqrt((w + 2p)(h + 2p))``, ``p = (w + h) / 4``,
-resized to 127; the search crop covers ``255 / 127`` times that side and is resized to 255). Each crop is
+SiamFC's geometry (:func:`ientrack.geometry.exemplar_side`, resized to 127; the search crop covers
+``255 / 127`` times that side and is resized to 255). Each crop is
 one affine warp (:func:`ientrack.crop.crop`) with the augmentation's shift and stretch folded in.
 """
 import dataclasses
@@ -18,7 +18,7 @@ from torch.utils.data import Dataset as TorchDataset
 from ientrack.crop import crop
 from ientrack.data.augment import SEQUENCE_AUGMENTATION, STILL_IMAGE_AUGMENTATION, Augmentation
 from ientrack.data.frames import read_frame
-from ientrack.geometry import box_center, valid_boxes
+from ientrack.geometry import box_center, exemplar_side, valid_boxes
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 
@@ -116,13 +116,6 @@ class StillImagePairSource:
         center = rng.uniform((size - 1) / 2, np.array([w, h]) - 1 - (size - 1) / 2)
         view = View(image, center, size)
         return view, view
-
-
-def exemplar_side(size, context: float = 0.5) -> float:
-    """SiamFC's exemplar window: ``sqrt((w + 2p)(h + 2p))`` source pixels with ``p = context (w + h) / 2``."""
-    w, h = np.asarray(size, dtype=np.float64)
-    pad = context * (w + h)
-    return float(np.sqrt((w + pad) * (h + pad)))
 
 
 @dataclass

@@ -7,9 +7,11 @@ sequences from other seeds, for training), ``Builtin-still`` (8 synthetic target
 tilt out of the image plane), ``Builtin-still-train`` (64 more of those, for training), ``json:<path>``
 or any ``*.json`` path (a pysot-style annotation file; frames under ``root``). ``Rot-<name>`` /
 ``Rot<omega>-<name>`` wraps any of them in the Rot protocol (in-plane rotation of ``omega`` degrees per
-frame, 2 by default).
+frame, :data:`ientrack.data.rot.DEFAULT_OMEGA` by default); its name is :func:`canonical_name`'s, so
+``Rot2-OTB100`` and ``Rot-OTB100`` are one dataset, ``Rot-OTB100``, in every folder and table.
 """
 import re
+from pathlib import Path
 from typing import Callable, Dict, List, Optional, Tuple
 
 from ientrack.data.errors import DatasetNotFoundError
@@ -18,11 +20,11 @@ from ientrack.data.lasot import load_lasot
 from ientrack.data.otb import load_otb
 from ientrack.data.pysot_json import load_pysot_json
 from ientrack.data.roots import resolve_root
+from ientrack.data.rot import DEFAULT_OMEGA, rot_dataset_name, rotate_dataset
 from ientrack.data.sequence import Dataset
 from ientrack.data.uav123 import load_uav123
 from ientrack.data.vot import load_vot
 
-DEFAULT_OMEGA = 2.0
 _ROT_PREFIX = re.compile(r"^rot(\d+(?:\.\d+)?)?-(.+)$", re.IGNORECASE)
 _VOT_NAME = re.compile(r"^vot(\d{4})?$", re.IGNORECASE)
 
@@ -82,8 +84,8 @@ def parse_rot_prefix(name: str) -> Tuple[Optional[float], str]:
 def _lookup(name: str) -> Tuple[str, List[str], Callable]:
     lowered = name.lower()
     if lowered.startswith("json:") or lowered.endswith(".json"):
-        path = name[5:] if lowered.startswith("json:") else name
-        return name, [], lambda root, _, allow_partial, **o: load_pysot_json(path, root, None, allow_partial, **o)
+        path = Path(name[5:] if lowered.startswith("json:") else name)
+        return path.stem, [], lambda root, n, allow_partial, **o: load_pysot_json(path, root, n, allow_partial, **o)
     vot = _VOT_NAME.match(name)
     if vot:
         families = [name.upper(), "VOT"] if vot.group(1) else ["VOT"]
@@ -112,18 +114,21 @@ def _load_base(name: str, root, allow_partial: bool, **options) -> Dataset:
         raise DatasetNotFoundError(f"{error} (the root {resolved.path} came from {resolved.source})") from None
 
 
+def canonical_name(name: str) -> str:
+    """The name of the dataset ``load_dataset(name)`` returns, without loading it: the canonical spelling
+    (``otb100`` -> ``OTB100``; ``Rot2-OTB100`` and ``rot-otb100`` -> ``Rot-OTB100``; ``Rot4.0-X`` -> ``Rot4-X``)."""
+    omega, base = parse_rot_prefix(name)
+    canonical = _lookup(base)[0]
+    return canonical if omega is None else rot_dataset_name(canonical, omega)
+
+
 def load_dataset(name: str, root: Optional[str] = None, allow_partial: bool = False, **options) -> Dataset:
     """Load the dataset ``name`` (see the module docstring) from ``root`` or the configured root.
 
     The root resolves from ``root``, then ``IENTRACK_<FAMILY>_ROOT`` / ``IENTRACK_DATA``, then
     ``datasets/paths.yaml``. ``options`` go to the loader (e.g. ``tiger1_skip_first``, ``sequences`` for OTB).
-    The returned dataset's ``name`` is the requested name in canonical spelling (``Rot4-OTB100``).
+    The returned dataset's ``name`` is :func:`canonical_name` of ``name``.
     """
     omega, base = parse_rot_prefix(name)
     dataset = _load_base(base, root, allow_partial, **options)
-    if omega is None:
-        return dataset
-    from ientrack.data.rot import rotate_dataset  # the Rot protocol, imported only when asked for
-    rotated = rotate_dataset(dataset, omega)
-    rotated.name = ("Rot-" if omega == DEFAULT_OMEGA else f"Rot{omega:g}-") + dataset.name
-    return rotated
+    return dataset if omega is None else rotate_dataset(dataset, omega)

@@ -4,7 +4,9 @@ A root resolves, first match wins, from:
 1. an explicit root (``--dataset-root`` / ``root=``);
 2. the environment: ``IENTRACK_<FAMILY>_ROOT`` (e.g. ``IENTRACK_OTB_ROOT``), then ``IENTRACK_DATA``, a
    folder holding one subfolder per dataset (``OTB100/``, ``GOT-10k/``, ...), where such a subfolder exists;
-3. the paths file ``datasets/paths.yaml`` (family -> root; relative paths are relative to ``datasets/``).
+3. the paths file (family -> root; relative paths are relative to the file's folder): ``$IENTRACK_PATHS_FILE``,
+   else ``datasets/paths.yaml`` of the source checkout the package runs from (``pip install -e .``), else
+   ``datasets/paths.yaml`` under the current folder (an installed package has no checkout).
 """
 import os
 from dataclasses import dataclass
@@ -13,9 +15,19 @@ from typing import Dict, List, Optional
 
 import yaml
 
-DATASETS_DIR = Path(__file__).resolve().parents[2] / "datasets"
-PATHS_FILE = DATASETS_DIR / "paths.yaml"
 DATA_ENV = "IENTRACK_DATA"
+PATHS_FILE_ENV = "IENTRACK_PATHS_FILE"
+
+
+def default_paths_file() -> Path:
+    """The paths file the module docstring names (it need not exist)."""
+    if os.environ.get(PATHS_FILE_ENV):
+        return Path(os.path.expanduser(os.environ[PATHS_FILE_ENV]))
+    checkout = Path(__file__).resolve().parents[2] / "datasets" / "paths.yaml"
+    return checkout if checkout.is_file() else Path("datasets") / "paths.yaml"
+
+
+PATHS_FILE = default_paths_file()
 
 # subfolders of $IENTRACK_DATA tried for each family, in order
 DATA_SUBFOLDERS: Dict[str, List[str]] = {

@@ -5,7 +5,7 @@ from typing import Dict, List, Optional, Sequence
 
 import torch
 
-from ientrack.data.registry import parse_rot_prefix
+from ientrack.data.registry import canonical_name, parse_rot_prefix
 from ientrack.eval.experiment import run_test
 from ientrack.eval.speed import device_name
 
@@ -36,10 +36,11 @@ def machine(device: str) -> str:
 def compare(trackers: List[str], datasets: List[str], roots: Dict[str, str], results_dir="results",
             report_dir="docs/reports", allow_partial=False, num_workers=1, device="auto", progress=True,
             overwrite=False):
-    """Run and score every tracker on every dataset; returns ``{dataset: (report, markdown table)}``."""
+    """Run and score every tracker on every dataset; returns ``{dataset: (report, markdown table)}``, each
+    dataset under its canonical name, the name of its report folder (``Rot2-OTB100``: ``Rot-OTB100``)."""
     tables = {}
     for dataset in datasets:
-        tables[dataset] = run_test(trackers, dataset, root_for(dataset, roots), allow_partial=allow_partial,
+        tables[canonical_name(dataset)] = run_test(trackers, dataset, root_for(dataset, roots), allow_partial=allow_partial,
                                    results_dir=results_dir, report_dir=report_dir, num_workers=num_workers,
                                    progress=progress, device=device, overwrite=overwrite)
     return tables

@@ -8,7 +8,7 @@ from typing import Optional
 
 from ientrack.atomic import write_text_atomic
 from ientrack.eval.tracker_spec import TrackerSpec
-from ientrack.trackers.registry import load_config
+from ientrack.trackers.registry import RENAMED_TYPES, TRACKER_TYPES, load_config, type_defaults, with_defaults
 
 PROVENANCE = "tracker.json"
 # settings that do not change what a tracker outputs (or only how it is trained)
@@ -26,17 +26,28 @@ def file_digest(path) -> Optional[str]:
 
 
 def tracker_provenance(spec) -> Optional[dict]:
-    """A zoo spec's settings (config with overrides) with each weights file as its digest; None for
-    factories and tracker instances, whose settings are not known."""
+    """A zoo spec's settings (config with its type's defaults and the overrides) with each weights file as
+    its digest; None for factories and tracker instances, whose settings are not known."""
     if not isinstance(spec, TrackerSpec):
         return None
-    settings = load_config(spec.name)
+    settings = with_defaults(load_config(spec.name))
     settings.update({k: v for k, v in spec.overrides.items() if v is not None})
+    return _as_recorded(settings)
+
+
+def _as_recorded(settings: dict) -> dict:
+    settings = dict(settings)
     for key in NOT_OUTPUT:
         settings.pop(key, None)
     for key in [k for k in settings if k == "weights" or k.endswith("_weights")]:
         settings[key] = {"sha256": file_digest(settings[key])} if settings[key] else None
     return json.loads(json.dumps(settings, default=str))
+
+
+def _with_defaults_of_its_type(record: dict) -> dict:
+    """A record written before records held every setting: the settings it left out at their default."""
+    record = dict(record, type=RENAMED_TYPES.get(record.get("type"), record.get("type")))
+    return {**_as_recorded(type_defaults(record["type"])), **record} if record["type"] in TRACKER_TYPES else record
 
 
 def check_and_record(tdir, provenance: Optional[dict], overwrite: bool) -> None:
@@ -46,7 +57,7 @@ def check_and_record(tdir, provenance: Optional[dict], overwrite: bool) -> None:
         return
     record = Path(tdir) / PROVENANCE
     if record.is_file() and not overwrite:
-        old = json.loads(record.read_text())
+        old = _with_defaults_of_its_type(json.loads(record.read_text()))
         changed = sorted(k for k in set(old) | set(provenance) if old.get(k) != provenance.get(k))
         if changed:
             raise StaleResultsError(

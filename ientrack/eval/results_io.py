@@ -43,6 +43,16 @@ def tracker_dir(results_dir, dataset_name: str, tracker_name: str) -> Path:
     return Path(results_dir) / dataset_name / tracker_name
 
 
+def videos_dir(results_dir, dataset: str, tracker: str):
+    """Where ``tools/test.py --vis`` writes a tracker's videos: ``<results_dir>/<dataset>/<tracker>/videos``."""
+    return tracker_dir(results_dir, dataset, tracker) / "videos"
+
+
+def video_folders(results_dir, dataset: str, trackers) -> list:
+    """The :func:`videos_dir` of ``trackers`` that exist (videos were written where no display showed them)."""
+    return [str(folder) for folder in (videos_dir(results_dir, dataset, name) for name in trackers) if folder.is_dir()]
+
+
 def boxes_path(tdir, seq_name: str) -> Path:
     return Path(tdir) / f"{seq_name}.txt"
 

@@ -9,7 +9,6 @@ is not.
 import multiprocessing
 import os
 import pickle
-import time
 import traceback
 
 import numpy as np
@@ -18,7 +17,7 @@ from tqdm import tqdm
 from ientrack.eval import results_io
 from ientrack.eval.provenance import check_and_record, tracker_provenance
 from ientrack.eval.tracker_spec import TrackerSpec, as_spec, make_tracker, spec_name
-from ientrack.trackers.base import TrackResult, check_init_box
+from ientrack.trackers.base import TrackResult, initial_result, track_frames
 
 
 class OPEError(RuntimeError):
@@ -34,22 +33,17 @@ def first_frame_result(seq) -> TrackResult:
     """Frame 0's result: the initial box (and the ground-truth polygon and angle where present)."""
     polygon = seq.polygons[0].copy() if seq.polygons is not None else None
     angle = float(seq.angles[0]) if seq.angles is not None else 0.0
-    return TrackResult(box=np.asarray(seq.init_box, dtype=np.float64).copy(), polygon=polygon, angle=angle, score=1.0)
+    return initial_result(seq.init_box, polygon, angle)
 
 
 def track_sequence(tracker, seq, progress: bool = False, vis_fn=None):
     """Run ``tracker`` over ``seq`` from its initial box; returns ``(results, times)`` per frame."""
     results, times = [], np.zeros(len(seq))
-    frames = tqdm(range(len(seq)), desc=seq.name, unit="frame", leave=False, disable=not progress)
-    for f in frames:
-        image = seq.frame(f)
-        start = time.perf_counter()
-        if f == 0:
-            tracker.init(image, check_init_box(seq.init_box, image.shape, f"sequence {seq.name}, frame 0"))
-            result = first_frame_result(seq)
-        else:
-            result = tracker.update(image)
-        times[f] = time.perf_counter() - start
+    frames = (seq.frame(f) for f in tqdm(range(len(seq)), desc=seq.name, unit="frame", leave=False,
+                                         disable=not progress))
+    for f, image, result, seconds in track_frames(tracker, frames, seq.init_box, first_frame_result(seq),
+                                                  f"sequence {seq.name}, frame 0"):
+        times[f] = seconds
         results.append(result)
         if vis_fn is not None:
             vis_fn(seq, f, image, result)

@@ -38,7 +38,6 @@ class Tracker:
         if name is not None:
             self.name = name
         self.is_deterministic = is_deterministic
-        self.last_result: Optional[TrackResult] = None
 
     def init(self, image: np.ndarray, box) -> None:
         raise NotImplementedError
@@ -51,23 +50,34 @@ class Tracker:
 
         ``self.results`` keeps the full :class:`TrackResult` of every frame (frame 0: the given box).
         """
-        frames = list(frames)
-        boxes = np.zeros((len(frames), 4))
-        times = np.zeros(len(frames))
-        box = np.asarray(box, dtype=np.float64)
-        self.results = []
-        for f, frame in enumerate(frames):
-            image = _as_image(frame)
-            start = time.perf_counter()
-            if f == 0:
-                self.init(image, check_init_box(box, image.shape))
-                result = TrackResult(box=box.copy(), angle=0.0, score=1.0)
-            else:
-                result = self.update(image)
-            times[f] = time.perf_counter() - start
-            boxes[f] = result.box
+        self.results, times = [], []
+        for _, _, result, seconds in track_frames(self, frames, box):
             self.results.append(result)
-        return boxes, times
+            times.append(seconds)
+        boxes = np.array([np.asarray(r.box, dtype=np.float64).reshape(4) for r in self.results]).reshape(-1, 4)
+        return boxes, np.array(times, dtype=np.float64)
+
+
+def initial_result(box, polygon=None, angle: float = 0.0) -> TrackResult:
+    """Frame 0's result: the initial box (and, where known, the target's polygon and angle), score 1."""
+    return TrackResult(box=np.asarray(box, dtype=np.float64).copy(), polygon=polygon, angle=angle, score=1.0)
+
+
+def track_frames(tracker: Tracker, frames, box, first: Optional[TrackResult] = None, where: str = ""):
+    """The one frame loop of the toolkit: ``tracker.init`` on frame 0 from ``box``, ``update`` on every
+    later frame. Yields ``(index, image, result, seconds)`` per frame, as the frames arrive (``frames``:
+    RGB arrays or file paths, any iterable). Frame 0's result is ``first`` (default: :func:`initial_result`
+    of ``box``); ``seconds`` times the tracker's call alone, not the frame's decoding nor the caller's
+    work between frames. A box no tracker can start from is a ``ValueError`` prefixed with ``where``."""
+    for index, frame in enumerate(frames):
+        image = _as_image(frame)
+        start = time.perf_counter()
+        if index == 0:
+            tracker.init(image, check_init_box(box, image.shape, where))
+            result = first if first is not None else initial_result(box)
+        else:
+            result = tracker.update(image)
+        yield index, image, result, time.perf_counter() - start
 
 
 def check_init_box(box, image_shape, where: str = "", min_size: float = 1.0) -> np.ndarray:

@@ -19,34 +19,44 @@ correlates the entry at the canonicalizer's rotation and, as every bank tracker 
 the drift; the canonicalizer proposes the turn that the local search cannot reach (a jump, or an angle
 lost), and the extractor sees the target within half a bank step of the template's pose.
 """
+from dataclasses import replace
 from typing import Optional
 
 import numpy as np
 import torch
 
-from ientrack.equivariance.canonicalize import load_canonicalizer
 from ientrack.geometry import wrap_angle
+from ientrack.models.canonicalizers import load_canonicalizer
 from ientrack.models.siamese import fuse_conv_bn
-from ientrack.trackers.pretrained_siamfc import PretrainedSiamFCTracker
+from ientrack.trackers.effnet_siamfc import EffNetSiamFCTracker
 
 
-class CanonSiamFCTracker(PretrainedSiamFCTracker):
-    """:class:`PretrainedSiamFCTracker` whose rotation comes from a canonicalizer checkpoint
+class CanonSiamFCTracker(EffNetSiamFCTracker):
+    """:class:`EffNetSiamFCTracker` whose rotation comes from a canonicalizer checkpoint
     (``canonicalizer_weights``, written by ``tools/train_canonicalizer.py``); the bank has
-    ``bank_per_pose`` templates per element of the canonicalizer's group."""
+    ``bank_per_pose`` templates per element of the canonicalizer's group (so ``num_rotations`` is not a
+    setting of this type)."""
+
+    defaults = replace(EffNetSiamFCTracker.defaults, angle_window=0.0)  # 0: the canonicalizer's rotation alone
+
+    @classmethod
+    def search_setting_names(cls) -> set:
+        return super().search_setting_names() - {"num_rotations"}
 
     def __init__(self, name: str = "canon_siamfc", canonicalizer_weights: Optional[str] = None,
-                 pose_ema: float = 1.0, pose_step: float = 180.0, bank_per_pose: int = 1,
-                 angle_window: float = 0.0, **kw):
+                 pose_ema: float = 1.0, pose_step: float = 180.0, bank_per_pose: int = 1, **kw):
         if not canonicalizer_weights:
             raise ValueError(f"{name}: canonicalizer_weights is required (train one with tools/train_canonicalizer.py)")
         if not 0 < pose_ema <= 1:
             raise ValueError(f"{name}: pose_ema must lie in (0, 1], got {pose_ema}")
         if bank_per_pose < 1:
             raise ValueError(f"{name}: bank_per_pose must be at least 1, got {bank_per_pose}")
+        if "num_rotations" in kw:
+            raise ValueError(f"{name}: the bank is bank_per_pose entries per pose of the canonicalizer's group; "
+                             "num_rotations is not a setting of siamfc_canonicalized")
         canonicalizer = load_canonicalizer(canonicalizer_weights)
         group_size = canonicalizer.group.n
-        super().__init__(name=name, num_rotations=group_size * bank_per_pose, angle_window=angle_window, **kw)
+        super().__init__(name=name, num_rotations=group_size * bank_per_pose, **kw)
         self.canonicalizer = fuse_conv_bn(canonicalizer).to(self.device)
         self.pose_angles = np.arange(group_size) * 360.0 / group_size
         self.bank_per_pose, self.pose_ema, self.pose_step = bank_per_pose, pose_ema, pose_step

@@ -1,12 +1,24 @@
-"""One registry for every tracker: a name is a YAML config under the zoo folder ``trackers/``.
+"""One registry for every tracker: a name is a YAML config in the tracker zoo (:func:`zoo_dir`).
 
-Each config names its implementation with ``type`` (a key of :data:`TRACKER_TYPES`) and holds the
-constructor's keyword arguments; ``weights`` and ``*_weights`` paths are relative to the config's folder. An optional
-``train:`` section holds the settings ``tools/train.py`` uses and is not passed to the tracker.
+Each config names its implementation with ``type`` (a key of :data:`TRACKER_TYPES`) and holds only the
+constructor's keyword arguments that differ from that type's defaults (:func:`type_defaults`; the SiamFC
+search settings and their defaults: :mod:`ientrack.trackers.settings`); ``weights`` and ``*_weights`` paths
+are relative to the config's folder. An optional ``train:`` section holds the settings ``tools/train.py``
+uses and is not passed to the tracker.
+
+A type is an implementation, a config is a tracker. ``siamfc``, ``ien_siamfc`` and ``re_siamfc`` are three
+configs of the one type ``siamfc`` (:class:`~ientrack.trackers.siamfc.SiamFCTracker`): the plain AlexNet;
+the AlexNet trained with the IEN loss; the steerable (e2cnn) AlexNet exported to plain torch. They differ in
+backbone, weights and search settings (the latter two search a bank of 16 rotated templates), not in code.
+``effnet_siamfc`` is SiamFC over EfficientNet-Lite0's ImageNet features (type ``effnet_siamfc``);
+``canon_siamfc`` puts a canonicalizer in front of it (type ``siamfc_canonicalized``); ``opencv_*`` are
+OpenCV's classical trackers (type ``opencv``).
 """
 import importlib
 import inspect
 import os
+import warnings
+from dataclasses import asdict
 from pathlib import Path
 
 import yaml
@@ -15,18 +27,21 @@ import yaml
 TRACKER_TYPES = {
     "opencv": "ientrack.trackers.opencv:OpenCVTracker",
     "siamfc": "ientrack.trackers.siamfc:SiamFCTracker",
-    "siamfc_pretrained": "ientrack.trackers.pretrained_siamfc:PretrainedSiamFCTracker",
+    "effnet_siamfc": "ientrack.trackers.effnet_siamfc:EffNetSiamFCTracker",
     "siamfc_canonicalized": "ientrack.trackers.canon_siamfc:CanonSiamFCTracker",
 }
+# old type name -> its name now: configs that use the old name still load, with a warning
+RENAMED_TYPES = {"siamfc_pretrained": "effnet_siamfc"}
 
 ZOO_ENV = "IENTRACK_ZOO"
 
 
 def zoo_dir() -> Path:
-    """The folder of tracker configs: ``$IENTRACK_ZOO`` or the repository's ``trackers/``."""
+    """The folder of tracker configs: ``$IENTRACK_ZOO``, else the zoo shipped in the package
+    (``ientrack/zoo/``: configs, weights and model cards, package data of every install)."""
     if os.environ.get(ZOO_ENV):
         return Path(os.environ[ZOO_ENV])
-    return Path(__file__).resolve().parents[2] / "trackers"
+    return Path(__file__).resolve().parents[1] / "zoo"
 
 
 def available_trackers():
@@ -45,6 +60,10 @@ def load_config(name_or_path: str) -> dict:
         )
     with open(path) as f:
         cfg = yaml.safe_load(f) or {}
+    if cfg.get("type") in RENAMED_TYPES:
+        warnings.warn(f"{path}: tracker type {cfg['type']!r} is now called {RENAMED_TYPES[cfg['type']]!r}; "
+                      "please rename it there", stacklevel=2)
+        cfg["type"] = RENAMED_TYPES[cfg["type"]]
     if "type" not in cfg or cfg["type"] not in TRACKER_TYPES:
         raise ValueError(f"{path}: 'type' must be one of {sorted(TRACKER_TYPES)}, got {cfg.get('type')!r}")
     cfg.setdefault("name", path.stem)
@@ -61,16 +80,39 @@ def tracker_class(type_name: str):
 
 def accepted_settings(cls) -> set:
     """The keyword arguments ``cls(...)`` takes: those of each ``__init__`` along the class's bases, as far
-    as each passes ``**kwargs`` on."""
+    as each passes ``**kwargs`` on; a ``**search`` (the SiamFC trackers') takes the search settings named by
+    ``cls.search_setting_names()`` and passes nothing on."""
     names = set()
     for klass in cls.__mro__:
         if "__init__" not in vars(klass):
             continue
         params = list(inspect.signature(klass.__init__).parameters.values())[1:]
         names |= {p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
-        if not any(p.kind == p.VAR_KEYWORD for p in params):
+        var_keyword = [p.name for p in params if p.kind == p.VAR_KEYWORD]
+        if var_keyword == ["search"]:
+            return names | cls.search_setting_names()
+        if not var_keyword:
             break
     return names
+
+
+def type_defaults(type_name: str) -> dict:
+    """Every setting of tracker type ``type_name`` that has a default, with it (the class's own default
+    where it changes its base's); ``name`` left out."""
+    cls = tracker_class(type_name)
+    accepted = accepted_settings(cls) - {"name"}
+    defaults = {k: v for k, v in asdict(cls.defaults).items() if k in accepted} if hasattr(cls, "defaults") else {}
+    for klass in cls.__mro__:
+        if "__init__" in vars(klass):
+            for p in list(inspect.signature(klass.__init__).parameters.values())[1:]:
+                if p.name in accepted and p.default is not p.empty:
+                    defaults.setdefault(p.name, p.default)
+    return defaults
+
+
+def with_defaults(config: dict) -> dict:
+    """A loaded config with its type's defaults filled in: every setting the tracker runs with."""
+    return {**type_defaults(config["type"]), **config}
 
 
 def build_tracker(tracker: str, /, **overrides):

@@ -18,12 +18,13 @@ from ientrack.checkpoint import load_checkpoint
 from ientrack.crop import crop, crop_torch, mean_color
 from ientrack.device import resolve_device
 from ientrack.equivariance.exactness import exactness_report
-from ientrack.geometry import box_center, polygon_to_box, rotated_rect_polygon, wrap_angle
+from ientrack.geometry import box_center, exemplar_side, polygon_to_box, rotated_rect_polygon, wrap_angle
 from ientrack.models.heads import XCorrHead
 from ientrack.models.registry import build_backbone
 from ientrack.models.siamese import backbone_state, fuse_conv_bn
 from ientrack.trackers.base import Tracker, TrackResult, check_init_box
 from ientrack.trackers.search import cosine_window, locate_peak, scale_factors, scale_penalties, upsample_bicubic
+from ientrack.trackers.settings import SearchSettings, setting_names
 
 TRAIN_COMMAND = "python tools/train.py --tracker siamfc"
 
@@ -66,26 +67,20 @@ def warn_if_inexact(backbone: nn.Module, sizes: Sequence[int], where: str) -> No
 
 
 class SiamFCTracker(Tracker):
-    """SiamFC with the reference hyper-parameters of ``trackers/siamfc.yaml``.
+    """SiamFC with a template bank of rotations; the search settings (``**search``) and their defaults:
+    :class:`ientrack.trackers.settings.SearchSettings`, changed for this type by ``defaults``.
 
     ``backbone``: a registered name (built, then loaded from ``weights``) or an ``nn.Module`` used as
-    given (with ``total_stride``; ``weights`` are loaded into it when given). The template bank:
-    ``num_rotations`` angles evenly spaced over 360 degrees, or an explicit ``template_angles`` list; ``angle_window``: rotations searched each frame, degrees
-    either side of the current angle; ``rotation_penalty``: the rotations' counterpart of the scale
-    penalty, a factor on a bank entry's peak for each bank step it lies from the current angle (1: none);
-    ``angle_lr``: how far the angle moves to the best rotation. ``rotation_search``: ``joint`` (the best
-    scale, rotation and position together) or ``at_peak`` (position and scale from the bank entry nearest
-    the current angle alone, so that a turned template cannot pull the target elsewhere; the rotation is
-    the candidate responding most within one response cell of that peak; a turn between two frames must
-    then stay within what the current template tolerates). ``angle_interpolation`` (``at_peak`` only): the
-    rotation is read between bank entries, at the vertex of the parabola through the chosen entry's
-    response and its two neighbours' (as the peak's position is read between response cells).
-    ``normalized_rotation_scores`` (``at_peak`` only): each candidate's response at the peak is divided by
-    the norm of its template's features before the rotations are compared, so that no template wins by the
-    size of its features (a normalised cross-correlation: the search crop's norm is common to all).
-    ``crop_backend``: ``cv2`` (``warpAffine`` on the CPU), ``torch`` (``grid_sample`` on the device) or
-    ``auto`` (torch on CUDA, cv2 on the CPU).
+    given (with ``total_stride``; ``weights`` are loaded into it when given). ``train_command``: the
+    command a missing weights file's message names.
     """
+
+    defaults = SearchSettings()
+
+    @classmethod
+    def search_setting_names(cls) -> set:
+        """The search settings a config of this type may set (the fields of ``defaults``)."""
+        return set(setting_names())
 
     def __init__(
         self,
@@ -94,32 +89,13 @@ class SiamFCTracker(Tracker):
         weights: Optional[str] = None,
         allow_random_weights: bool = False,
         device: str = "auto",
-        exemplar_size: int = 127,
-        instance_size: int = 255,
-        context: float = 0.5,
-        out_scale: float = 0.001,
-        response_up: int = 16,
-        num_scales: int = 3,
-        scale_step: float = 1.0375,
-        scale_penalty: float = 0.9745,
-        scale_lr: float = 0.59,
-        window_influence: float = 0.176,
-        num_rotations: int = 1,
-        template_angles: Optional[Sequence[float]] = None,
-        angle_window: float = 180.0,
-        rotation_penalty: float = 1.0,
-        angle_lr: float = 1.0,
-        rotation_search: str = "joint",
-        angle_interpolation: bool = False,
-        normalized_rotation_scores: bool = False,
-        crop_backend: str = "auto",
         train_command: str = TRAIN_COMMAND,
+        **search,
     ):
         super().__init__(name=name)
+        self.settings = s = self.defaults.changed(name, **search)
         self.device = resolve_device(device)
-        if crop_backend not in ("auto", "cv2", "torch"):
-            raise ValueError(f"{name}: crop_backend must be auto, cv2 or torch, got {crop_backend!r}")
-        self.torch_crops = crop_backend == "torch" or (crop_backend == "auto" and self.device.type == "cuda")
+        self.torch_crops = s.crop_backend == "torch" or (s.crop_backend == "auto" and self.device.type == "cuda")
         self.meta = {}
         net = build_backbone(backbone) if isinstance(backbone, str) else backbone
         if weights and (os.path.isfile(weights) or not allow_random_weights):
@@ -128,31 +104,22 @@ class SiamFCTracker(Tracker):
             raise ValueError(f"{name}: no weights given; train them with `{train_command}` or pass allow_random_weights=True")
         elif isinstance(backbone, str):
             warnings.warn(f"{name}: running with random weights (allow_random_weights=True): it will not track", stacklevel=2)
-        warn_if_inexact(net, (exemplar_size, instance_size), name)
+        warn_if_inexact(net, (s.exemplar_size, s.instance_size), name)
         self.total_stride = net.total_stride
         self.backbone = fuse_conv_bn(net).to(self.device, memory_format=torch.channels_last)
-        self.head = XCorrHead(out_scale)
-        if template_angles is None:
-            template_angles = np.arange(num_rotations) * 360.0 / num_rotations
-        elif num_rotations not in (1, len(template_angles)):
-            raise ValueError(f"{name}: num_rotations={num_rotations} but {len(template_angles)} template_angles")
-        self.template_angles = np.asarray(template_angles, dtype=np.float64)
-        self.exemplar_size, self.instance_size, self.context = exemplar_size, instance_size, context
-        self.response_up, self.window_influence = response_up, window_influence
-        self.scales = scale_factors(num_scales, scale_step)
-        self.penalties = torch.as_tensor(scale_penalties(num_scales, scale_penalty), dtype=torch.float32)
-        self.scale_lr, self.angle_window, self.angle_lr = scale_lr, angle_window, angle_lr
-        self.rotation_penalty = rotation_penalty
-        if rotation_search not in ("joint", "at_peak"):
-            raise ValueError(f"{name}: rotation_search must be joint or at_peak, got {rotation_search!r}")
-        if (angle_interpolation or normalized_rotation_scores) and rotation_search != "at_peak":
-            raise ValueError(f"{name}: angle_interpolation and normalized_rotation_scores read the rotation at "
-                             "the peak: they need rotation_search: at_peak")
-        self.rotation_search = rotation_search
-        self.angle_interpolation = angle_interpolation
-        self.normalized_rotation_scores = normalized_rotation_scores
+        self.head = XCorrHead(s.out_scale)
+        self.template_angles = np.arange(s.num_rotations) * 360.0 / s.num_rotations  # the bank, evenly spaced
+        self.exemplar_size, self.instance_size, self.context = s.exemplar_size, s.instance_size, s.context
+        self.response_up, self.window_influence = s.response_up, s.window_influence
+        self.scales = scale_factors(s.num_scales, s.scale_step)
+        self.penalties = torch.as_tensor(scale_penalties(s.num_scales, s.scale_penalty), dtype=torch.float32)
+        self.scale_lr, self.angle_window, self.angle_lr = s.scale_lr, s.angle_window, s.angle_lr
+        self.rotation_penalty = s.rotation_penalty
+        self.rotation_search = s.rotation_search
+        self.angle_interpolation = s.angle_interpolation
+        self.normalized_rotation_scores = s.normalized_rotation_scores
         self._window = None
-        self._search_buffer = np.empty((num_scales, instance_size, instance_size, 3), np.uint8)
+        self._search_buffer = np.empty((s.num_scales, s.instance_size, s.instance_size, 3), np.uint8)
 
     # -- crops and features -------------------------------------------------------------------------
     def _patches(self, image: np.ndarray, sizes, angles, out_size: int, out=None, center=None) -> torch.Tensor:
@@ -173,8 +140,7 @@ class SiamFCTracker(Tracker):
         self.center = box_center(box)
         self.base_size = box[2:4].copy()
         self.scale, self.angle = 1.0, 0.0
-        pad = self.context * self.base_size.sum()
-        self.base_z = float(np.sqrt(np.prod(self.base_size + pad)))
+        self.base_z = exemplar_side(self.base_size, self.context)
         self.base_x = self.base_z * self.instance_size / self.exemplar_size
         self.image_size = np.array(image.shape[1::-1], dtype=np.float64)
         self.border = mean_color(image)

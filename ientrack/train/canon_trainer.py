@@ -16,7 +16,8 @@ from ientrack.data.labelled_images import select_positions
 from ientrack.data.pairs import find_images
 from ientrack.distributed import process_group
 from ientrack.equivariance.canon_loss import CanonLoss
-from ientrack.equivariance.canonicalize import EquivariantCanonicalizer, PosePredictor, build_canonicalizer
+from ientrack.equivariance.canonicalize import EquivariantCanonicalizer, PosePredictor
+from ientrack.models.canonicalizers import build_canonicalizer
 from ientrack.train.canon_actor import CanonActor, feature_bank, step_rng
 from ientrack.train.loader import StepEpochs
 from ientrack.train.settings import CanonSettings

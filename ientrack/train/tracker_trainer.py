@@ -33,16 +33,15 @@ GEOMETRY = ("backbone", "out_scale", "exemplar_size", "instance_size", "context"
 
 def tracker_geometry(config: dict) -> dict:
     """The network and crop settings (:data:`GEOMETRY`) of a tracker config: its own, else its type's
-    defaults (the tracker constructor's, ``siamfc`` for a config without a type)."""
+    defaults (the search settings' ``defaults`` of the tracker class and its constructor's; ``siamfc`` for a
+    config without a type)."""
     from ientrack.trackers.registry import tracker_class
 
     cls = tracker_class(config.get("type", "siamfc"))
-    defaults = {}
-    for klass in reversed(cls.__mro__):
-        if "__init__" in vars(klass):
-            defaults.update({name: p.default for name, p in inspect.signature(klass.__init__).parameters.items()
-                             if p.default is not inspect.Parameter.empty})
-    return {key: config.get(key, defaults.get(key)) for key in GEOMETRY}
+    defaults = {name: p.default for name, p in inspect.signature(cls.__init__).parameters.items()
+                if p.default is not inspect.Parameter.empty}
+    search = getattr(cls, "defaults", None)
+    return {key: config[key] if key in config else defaults.get(key, getattr(search, key, None)) for key in GEOMETRY}
 
 
 def build_siamese_net(config: dict) -> SiameseNet:

@@ -1,9 +1,10 @@
 """Track one target through a video, camera or folder of frames, drawing every result."""
-import time
+import itertools
 import warnings
 
 import cv2
 
+from ientrack.trackers.base import track_frames
 from ientrack.trackers.registry import build_tracker
 from ientrack.vis.display import VideoSink, Window, display_available
 from ientrack.vis.draw import draw_frame
@@ -34,20 +35,16 @@ def run_demo(tracker_name: str, source: str, box=None, output: str = None, show:
     sink = VideoSink(output) if output else None
     window = Window() if show else None
     results, elapsed = [], 0.0
+    frames = itertools.islice(frame_source(source), max_frames)
+    if box is None:  # drawn with the mouse on the first frame, which then starts the loop
+        first = next(frames)
+        box, frames = select_box(first), itertools.chain([first], frames)
     try:
-        for index, frame in enumerate(frame_source(source)):
-            if max_frames is not None and index >= max_frames:
-                break
-            start = time.perf_counter()
-            if index == 0:
-                box = box if box is not None else select_box(frame)
-                tracker.init(frame, box)  # every tracker refuses a box not in the frame
-                result = None
-            else:
-                result = tracker.update(frame)
+        for index, frame, result, seconds in track_frames(tracker, frames, box):
+            elapsed += seconds
+            if index:
                 results.append(result)
-            elapsed += time.perf_counter() - start
-            canvas = draw_frame(frame, index, result, gt_box=box if index == 0 else None)
+            canvas = draw_frame(frame, index, result if index else None, gt_box=None if index else box)
             if sink:
                 sink.write(canvas)
             if window and not window.show(canvas):

