@@ -4,7 +4,8 @@ import pytest
 import torch
 
 from ientrack.equivariance import exactness_report
-from ientrack.models.cls_fields import count_parameters, field_specs
+from ientrack.equivariance import group_from_name
+from ientrack.models.cls_fields import count_parameters, width_fields
 from ientrack.models.cls_models import available_cls_models, build_cls_model
 from ientrack.models.registry import build_backbone
 
@@ -16,7 +17,7 @@ def test_cnn_basic_matches_the_ien_paper_sizes():
     assert count_parameters(homog) == 10_882_186  # the 10.9 M of the published homogeneous CNNBasic
     hetero = build_cls_model("cnn_basic", 10, 1, group="R4", field_spec="hetero")
     assert hetero.channels == [88, 132, 176, 176, 264, 352]  # the published heterogeneous widths
-    assert hetero.ien_specs["features.block1"].groups == ((4, 16), (2, 8), (1, 8))
+    assert hetero.fields(group_from_name("R4"))["features.block1"].groups == ((4, 16), (2, 8), (1, 8))
     assert hetero.field_pool.spec.fields == 128  # the 128 inputs of its first linear layer
 
 
@@ -31,22 +32,42 @@ def test_exact_input_sizes():
 
 @pytest.mark.parametrize("name", sorted(TINY))
 @pytest.mark.parametrize("kind", ["homog", "hetero"])
-def test_ien_specs_describe_the_tapped_outputs(name, kind):
+def test_declared_fields_describe_the_tapped_outputs(name, kind):
     widths, channels, size = TINY[name]
     model = build_cls_model(name, 7, channels, group="C8", field_spec=kind, widths=widths).eval()
-    modules = dict(model.named_modules())
-    seen = {}
-    handles = [modules[layer].register_forward_hook(lambda m, i, o, layer=layer: seen.__setitem__(layer, o.shape[1]))
-               for layer in model.ien_specs]
+    declared = model.fields(group_from_name("C8"))
+    assert output_channels(model, declared, torch.zeros(2, channels, size, size)) == \
+        {layer: spec.channels for layer, spec in declared.items()}
     with torch.no_grad():
         assert model(torch.zeros(2, channels, size, size)).shape == (2, 7)
-    for handle in handles:
-        handle.remove()
-    assert seen == {layer: spec.channels for layer, spec in model.ien_specs.items()}
-    expected = field_specs(widths, "C8", kind)
+    expected = width_fields(widths, "C8", kind)
     assert [spec.channels for spec in expected] == model.channels
     if kind == "homog":
         assert all(spec.groups == ((8, w // 8),) for spec, w in zip(expected, widths))
+
+
+def output_channels(model, layers, x) -> dict:
+    """The channels of each of ``layers``' outputs when ``model`` runs on ``x``."""
+    modules = dict(model.named_modules())
+    seen = {}
+    handles = [modules[layer].register_forward_hook(lambda m, i, o, layer=layer: seen.__setitem__(layer, o.shape[1]))
+               for layer in layers]
+    with torch.no_grad():
+        model(x)
+    for handle in handles:
+        handle.remove()
+    return seen
+
+
+@pytest.mark.parametrize("group", ["C4", "C8"])
+def test_the_tracking_alexnet_declares_regular_fields_of_the_group_on_its_conv_blocks(group):
+    backbone = build_backbone("alexnet").eval()
+    declared = backbone.fields(group_from_name(group))
+    assert output_channels(backbone, declared, torch.zeros(1, 3, 127, 127)) == \
+        {layer: spec.channels for layer, spec in declared.items()}
+    order = group_from_name(group).order
+    assert all(spec.groups == ((order, spec.channels // order),) for spec in declared.values())
+    assert list(declared) == [f"features.{i}" for i in (2, 6, 10, 13, 14)]  # after each ReLU, and conv5
 
 
 def test_group_pooled_cnn_basic_is_invariant_to_quarter_turns_at_init():
@@ -80,7 +101,9 @@ def test_alexnet_classifier_wraps_the_tracking_backbone():
     model = build_cls_model("alexnet_siamfc", 5, 3, group="C4").eval()
     fresh = build_backbone("alexnet")
     fresh.load_state_dict(model.backbone.state_dict(), strict=True)
-    assert list(model.ien_specs) == [f"backbone.features.{i}" for i in (2, 6, 10, 13, 14)]
+    assert list(model.fields(group_from_name("C4"))) == [f"backbone.features.{i}" for i in (2, 6, 10, 13, 14)]
+    plain = build_cls_model("alexnet_siamfc", 5, 3, group="C4", field_spec="plain")
+    assert all(spec.groups[0][0] == 1 for spec in plain.fields(group_from_name("C4")).values())
     assert model.channels == [96, 256, 384, 384, 256] and exactness_report(model, 127).exact
     x = torch.rand(2, 3, 127, 127)
     with torch.no_grad():  # the backbone sees 0..255 pixels, as in the tracker

@@ -15,10 +15,12 @@ from ientrack.checkpoint import load_checkpoint
 from ientrack.eval.cls_metrics import C8_ANGLES, rotated_accuracy
 from ientrack.eval.cls_report import collate_table
 from ientrack.models.registry import build_backbone
-from ientrack.train import cls_trainer
-from ientrack.train.cls_config import ClsConfig
-from ientrack.train.cls_trainer import (build_data, build_model, ramped_beta, tapped_specs, train_classifier,
-                                        train_step)
+from ientrack.equivariance import group_from_name
+from ientrack.equivariance.ien_loss import declared_fields
+from ientrack.train import trainer
+from ientrack.train.cls_actor import ClassifierActor, build_ien, ramped_beta
+from ientrack.train.cls_trainer import build_data, build_model, train_classifier
+from ientrack.train.settings import ClsConfig
 from ientrack.train.interrupt import TrainingInterrupted
 from ientrack.train.schedules import OneCycle, one_cycle
 from tools.train_cls import _parser as train_cls_parser
@@ -93,17 +95,16 @@ def test_one_cycle_schedule_follows_the_ien_recipe():
 
 @pytest.mark.parametrize("amp", [None, torch.bfloat16])  # bfloat16: mixed precision on the CPU (--amp)
 def test_a_few_ien_steps_lower_the_loss(amp):
-    from ientrack.equivariance import IENLoss, group_from_name
-
-    config = ClsConfig(train_limit=32, test_limit=8, model_kw=TINY_CNN)
+    config = ClsConfig(train_limit=32, test_limit=8, model_kw=TINY_CNN, train_rotation=False)
     train_set, _ = build_data(config)
     model = build_model(config, 10, 1)
-    ien = IENLoss(model, model.ien_specs, group_from_name("R4"), beta=1.0)
+    actor = ClassifierActor(model, config, build_ien(model, config), 8, torch.device("cpu"))
+    assert actor.ien.beta == 1.0 and list(actor.ien.layers) == [f"features.block{i}" for i in range(1, 7)]
     optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
     scaler = torch.amp.GradScaler("cpu", enabled=False)
-    x, y = train_set.images.float() / 255, train_set.labels
-    losses = [train_step(model, ien, optimizer, scaler, x, y, amp) for _ in range(8)]
-    assert losses[-1][0] < 0.8 * losses[0][0] and all(equiv >= 0 for _, equiv in losses)
+    batch = (train_set.images.float() / 255, train_set.labels)
+    losses = [trainer.train_step(actor, model, optimizer, scaler, batch, {"step": step}, amp) for step in range(8)]
+    assert losses[-1]["loss"] < 0.8 * losses[0]["loss"] and all(terms["equiv"] >= 0 for terms in losses)
 
 
 def _tiny_config(**kw):
@@ -202,10 +203,14 @@ def test_two_process_ddp_matches_one_process_with_the_whole_batch(tmp_path):
 
 def test_the_tapped_layers_and_the_beta_ramp_follow_the_config(tmp_path):
     model = build_model(_tiny_config(), 10, 1)
-    assert list(tapped_specs(model, None)) == [f"features.block{i}" for i in range(1, 7)]
-    assert list(tapped_specs(model, ["features.block6"])) == ["features.block6"]
+    r4 = group_from_name("R4")
+    assert list(declared_fields(model, r4)) == [f"features.block{i}" for i in range(1, 7)]
+    assert list(declared_fields(model, r4, ["features.block6"])) == ["features.block6"]
     with pytest.raises(ValueError, match="unknown.*block9"):
-        tapped_specs(model, ["features.block9"])
+        declared_fields(model, r4, ["features.block9"])
+    for other in ("C8", "C3"):  # R4 fields are no fields of C8 or C3
+        with pytest.raises(ValueError, match=f"built for another group than {other}"):
+            model.fields(group_from_name(other))
     ramp = _tiny_config(beta=2.0, beta_ramp=0.5)
     assert [ramped_beta(ramp, step, 100) for step in (0, 25, 50, 99)] == [0.0, 1.0, 2.0, 2.0]
     assert ramped_beta(_tiny_config(beta=2.0), 0, 100) == 2.0
@@ -220,7 +225,7 @@ def test_ctrl_c_saves_the_step_and_a_rerun_resumes_by_default(tmp_path, monkeypa
     uninterrupted run does."""
     config = _tiny_config()
     train_classifier(config, tmp_path / "whole", device="cpu", progress=False)
-    ctrl_c_at_call(monkeypatch, cls_trainer, "train_step", 5)
+    ctrl_c_at_call(monkeypatch, trainer, "train_step", 5)
     with pytest.raises(TrainingInterrupted) as stopped:
         train_classifier(config, tmp_path / "cut", device="cpu", progress=False)
     assert stopped.value.step == 4 and not (tmp_path / "cut" / "results.json").exists()

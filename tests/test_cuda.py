@@ -8,10 +8,10 @@ from ientrack.crop import crop, crop_torch
 from ientrack.geometry import box_center
 from ientrack.train.siamese_loss import BalancedLoss
 from ientrack.precision import amp_dtype
-from ientrack.train.tracker_trainer import build_siamese_net, train_step
+from ientrack.train.tracker_trainer import build_siamese_net
 from ientrack.trackers.siamfc import SiamFCTracker
 from test_siamfc_tracker import BandPassPixels, translating_sequence
-from test_tracker_training import LOOP_CONFIG, photo_batch, sgd
+from test_tracker_training import LOOP_CONFIG, photo_batch, sgd, train_step
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device on this machine")
 
@@ -46,7 +46,7 @@ def test_mixed_precision_steps_lower_the_loss_on_the_gpu():
     assert amp is not None
     scaler = torch.amp.GradScaler("cuda", enabled=amp == torch.float16)
     optimizer, loss_fn = sgd(net), BalancedLoss(9, 8).to(device)
-    losses = [train_step(net, loss_fn, optimizer, scaler, z, x, amp).item() for _ in range(20)]
+    losses = [train_step(net, loss_fn, optimizer, scaler, z, x, amp) for _ in range(20)]
     assert np.isfinite(losses).all() and losses[-1] < 0.75 * losses[0]
 
 
@@ -63,13 +63,14 @@ def test_a_steerable_net_exports_onto_its_own_gpu():
 
 @pytest.mark.parametrize("trunk", ["small", "e2cnn"])
 def test_a_canonicalizer_trains_and_resumes_on_the_gpu(tmp_path, trunk):
-    from ientrack.train.canon_trainer import CanonTrainConfig, train_canonicalizer
+    from ientrack.train.canon_trainer import train_canonicalizer
+    from ientrack.train.settings import CanonSettings
     from test_canonicalize import sky_photos
 
     settings = {"trunk": trunk, "group": "C4", "size": 33 if trunk == "e2cnn" else 16}
     settings |= {"width": 8} if trunk == "e2cnn" else {"search": True}
-    config = CanonTrainConfig(canonicalizer=settings, steps=20, batch=4, lr=1e-2, checkpoint_every=10,
-                              contrastive=0.0 if trunk == "e2cnn" else 0.1)
+    config = CanonSettings(canonicalizer=settings, steps=20, batch_size=4, lr=1e-2, save_every=10,
+                           contrastive=0.0 if trunk == "e2cnn" else 0.1)
     model, losses = train_canonicalizer(sky_photos(4, 0), config, checkpoint=tmp_path / "c.pt", progress=False,
                                         device="cuda")
     assert next(model.parameters()).is_cuda and np.mean(losses[-3:]) < np.mean(losses[:3])

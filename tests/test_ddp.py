@@ -10,9 +10,10 @@ from torch.nn.parallel import DistributedDataParallel
 from conftest import spawn_on_a_free_port
 from ientrack.data.pairs import StillImagePairSource
 from ientrack.device import resolve_device
-from ientrack.train.distributed import DistContext, all_reduce_mean, cleanup, init_distributed, print0
+from ientrack.distributed import DistContext, all_reduce_mean, cleanup, init_distributed, print0
 from ientrack.train.siamese_loss import BalancedLoss
-from ientrack.train.tracker_trainer import build_siamese_net, forward_backward, train_tracker
+from ientrack.train.tracker_actor import TrackerActor
+from ientrack.train.tracker_trainer import build_siamese_net, train_tracker
 
 CONFIG = {"name": "siamfc_ddp", "backbone": "alexnet", "exemplar_size": 127, "instance_size": 191}
 BATCH = 4
@@ -30,6 +31,13 @@ def model():
     # eval-mode BatchNorm: with batch statistics each process would normalise by its own half
     # (SyncBatchNorm, used on CUDA, is GPU-only), so exact equality holds for the data-parallel part
     return build_siamese_net(CONFIG).eval()
+
+
+def forward_backward(model, loss_fn, z, x):
+    """The tracker actor's loss of the batch (no IEN term) and its gradients accumulated into ``model``."""
+    loss, _ = TrackerActor(model, loss_fn, None, torch.device("cpu")).loss(model, (z, x), {})
+    loss.backward()
+    return loss.detach()
 
 
 def gradients(net):
@@ -51,7 +59,7 @@ def worker(rank, port, world_size, out_dir):
     net = DistributedDataParallel(model())
     z, x = batch()
     half = slice(rank * BATCH // 2, (rank + 1) * BATCH // 2)
-    loss = forward_backward(net, BalancedLoss(9, 8), z[half], x[half], torch.amp.GradScaler("cpu", enabled=False))
+    loss = forward_backward(net, BalancedLoss(9, 8), z[half], x[half])
     mean_loss = all_reduce_mean(loss)
     if rank == 0:
         torch.save({"grads": gradients(net.module), "loss": mean_loss}, os.path.join(out_dir, "ddp.pt"))
@@ -71,7 +79,7 @@ def test_two_process_gradients_equal_one_process_on_the_whole_batch(tmp_path):
     spawn_on_a_free_port(worker, (2, str(tmp_path)))
     net = model()
     z, x = batch()
-    loss = forward_backward(net, BalancedLoss(9, 8), z, x, torch.amp.GradScaler("cpu", enabled=False))
+    loss = forward_backward(net, BalancedLoss(9, 8), z, x)
     ddp = torch.load(tmp_path / "ddp.pt", weights_only=True)
     torch.testing.assert_close(ddp["loss"], loss, rtol=1e-5, atol=1e-6)
     for name, grad in gradients(net).items():
@@ -91,7 +99,7 @@ def test_a_plain_process_is_a_world_of_one(monkeypatch, capsys):
 
 
 def test_a_run_leaves_the_group_it_joined_after_a_barrier_and_at_once_on_an_error(monkeypatch):
-    from ientrack.train import distributed
+    from ientrack import distributed
 
     calls, joined = [], []
     monkeypatch.setattr(dist, "is_initialized", lambda: bool(joined))
@@ -129,7 +137,7 @@ def test_each_rank_of_a_machine_tracks_on_its_own_gpu(monkeypatch):
     """torchrun --nproc_per_node 4 tools/test.py: every rank put its trackers on cuda:0 ("cuda" is the
     current GPU). Four GPUs faked on the CPU: local rank 5 (eight processes, four GPUs) takes GPU 1."""
     from ientrack.eval import ranks
-    from ientrack.train.distributed import rank_device
+    from ientrack.distributed import rank_device
 
     chosen = []
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)

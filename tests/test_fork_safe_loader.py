@@ -1,5 +1,5 @@
 """Loader workers forked after OpenCV's thread pool ran must not hang: a training whose process had just
-generated Builtin-train hung before its first step (ientrack.train.distributed.ForkSafeLoader)."""
+generated Builtin-train hung before its first step (ientrack.train.loader.ForkSafeLoader)."""
 import subprocess
 import sys
 import textwrap

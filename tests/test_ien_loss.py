@@ -98,13 +98,13 @@ def test_ien_step_runs_task_and_equivariance_in_one_forward():
     calls = []
     net.register_forward_hook(lambda module, inputs, output: calls.append(inputs[0].shape[0]))
     with IENLoss(net, SCALAR_SPECS, cyclic(4), beta=0.5) as ien:
-        total, task, equiv = ien_step(net, ien, x, y, nn.functional.cross_entropy)
+        total, task, equiv = ien_step(net, ien, (x,), lambda out: nn.functional.cross_entropy(out, torch.cat([y, y])))
     assert calls == [8]
     assert torch.isclose(total, task + 0.5 * equiv) and equiv > 0
     total.backward()
     assert net[-1].weight.grad is not None
     with IENLoss(net, SCALAR_SPECS, cyclic(4), beta=0.0) as ien:
-        total, task, _ = ien_step(net, ien, x, y, nn.functional.cross_entropy)
+        total, task, _ = ien_step(net, ien, (x,), lambda out: nn.functional.cross_entropy(out, torch.cat([y, y])))
     assert torch.equal(total, task)
 
 
@@ -115,9 +115,14 @@ def test_hooks_are_removed_and_bad_layers_are_named():
     ien.remove()
     assert all(len(m._forward_hooks) == 0 for m in net.modules())
     net(torch.randn(1, 3, SIZE, SIZE))
-    assert ien.features == {}
+    assert ien.calls == {}
     with pytest.raises(KeyError, match="conv9"):
         IENLoss(net, {"conv9": FieldSpec.homogeneous(8, 1)}, cyclic(4))
+    with IENLoss(net, SCALAR_SPECS, cyclic(4)) as ien:
+        batch, elements = ien.augment(torch.randn(3, 3, SIZE, SIZE))
+        net(batch)
+        with pytest.raises(RuntimeError, match="ran 1 time"):  # a module called once has no second call
+            ien.loss(elements, call=1)
     with IENLoss(net, SCALAR_SPECS, cyclic(4)) as ien:
         net(torch.randn(3, 3, SIZE, SIZE))
         with pytest.raises(ValueError, match="cat"):
@@ -134,8 +139,9 @@ def test_taps_a_torchvision_resnet_by_name_with_a_hetero_spec():
     net.layer1[0].downsample = nn.Conv2d(45, 64, 1, bias=False)
     specs = {"relu": hetero_widths(64), "layer4": FieldSpec.homogeneous(512, 8)}
     with IENLoss(net, specs, dihedral(4)) as ien:
-        total, task, equiv = ien_step(net, ien, torch.randn(2, 3, 65, 65), torch.tensor([0, 2]),
-                                      nn.functional.cross_entropy)
-        assert ien.features["relu"].shape == (4, 45, 33, 33) and equiv > 0
+        y = torch.tensor([0, 2])
+        total, task, equiv = ien_step(net, ien, (torch.randn(2, 3, 65, 65),),
+                                      lambda out: nn.functional.cross_entropy(out, torch.cat([y, y])))
+        assert [t.shape for t in ien.calls["relu"]] == [(4, 45, 33, 33)] and equiv > 0
     total.backward()
     assert net.conv1.weight.grad.abs().sum() > 0

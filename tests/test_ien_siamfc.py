@@ -1,15 +1,18 @@
-"""ien_siamfc: the IEN term in Siamese training (known zero, gradients, the trainer's hook, beta = 0)."""
+"""ien_siamfc: the IEN term in Siamese training (known zero, the search branch, gradients, the trainer's hook,
+beta = 0)."""
 import pytest
 import skimage.data
 import torch
 
 from ientrack.data.pairs import StillImagePairSource, TrainingPairs
 from ientrack.equivariance.groups import cyclic, transform
-from ientrack.equivariance.ien_loss import IENLoss
+from ientrack.equivariance.ien_loss import IENLoss, double
 from ientrack.trackers.registry import build_tracker, load_config
+from ientrack.train import trainer
+from ientrack.train.settings import TrackerSettings
 from ientrack.train.siamese_loss import BalancedLoss
-from ientrack.train.ien_tracker_loss import build_ien, ien_forward_backward, ien_train_step
-from ientrack.train.tracker_trainer import TrainSettings, build_siamese_net, train_tracker
+from ientrack.train.tracker_actor import TrackerActor, build_ien
+from ientrack.train.tracker_trainer import build_siamese_net, train_tracker
 
 EXEMPLAR, INSTANCE = 87, 119  # exact for AlexNet (127 - 40, 255 - 136): 1x1 and 5x5 features, 5x5 response
 CONFIG = dict(load_config("ien_siamfc"), exemplar_size=EXEMPLAR, instance_size=INSTANCE)
@@ -37,21 +40,45 @@ def alexnet_pair(symmetric=False):
     return net
 
 
+def actor_terms(net, z, x, ien_section=IEN, generator=None):
+    """``(task, equiv)`` of the tracker's actor on one batch (elements from ``generator``), and the elements."""
+    with build_ien(net.backbone, ien_section) as ien:
+        drawn = []
+        sample = ien.sample
+        ien.sample = lambda count, _: drawn.append(sample(count, generator)) or drawn[-1]
+        _, terms = TrackerActor(net, BalancedLoss(5, 8), ien, torch.device("cpu")).loss(net, (z, x), {})
+    return terms["task"], terms["equiv"], drawn[0]
+
+
 def equivariance_term(net, z, x):
-    scaler = torch.amp.GradScaler("cpu", enabled=False)
-    with build_ien(net.backbone, IEN, EXEMPLAR) as ien:
-        _, task, equiv = ien_forward_backward(net, ien, BalancedLoss(5, 8), z, x, scaler)
-    return task.item(), equiv.item()
+    task, equiv, _ = actor_terms(net, z, x)
+    return task, equiv
 
 
-def test_the_config_taps_the_alexnet_layers_as_c4_fields():
-    ien = build_ien(build_siamese_net(CONFIG).backbone, IEN, EXEMPLAR)
+def test_the_config_taps_the_layers_the_alexnet_declares_as_c4_fields():
+    ien = build_ien(build_siamese_net(CONFIG).backbone, IEN)
     assert ien.group == cyclic(4) and ien.beta == 0.1
     assert {name: spec.fields for name, spec in ien.layers.items()} == {
         "features.2": 24, "features.6": 64, "features.10": 96, "features.13": 96, "features.14": 64}
     ien.remove()
-    with pytest.raises(KeyError, match="features.99"):
-        build_ien(build_siamese_net(CONFIG).backbone, dict(IEN, layers={"features.99": 4}), EXEMPLAR)
+    with pytest.raises(ValueError, match="the backbone declares its layers"):  # a config no longer names them
+        build_ien(build_siamese_net(CONFIG).backbone, dict(IEN, layers={"features.2": 4}))
+
+
+def test_the_term_compares_the_search_branch():
+    """The term of the actor equals IENLoss on the backbone's own pass over cat([x, g x]) with the same
+    elements, and differs from the one on cat([z, g z]): computed on the exemplar branch, this fails."""
+    net = alexnet_pair()
+    z, x = rotated_batch()
+    _, equiv, elements = actor_terms(net, z, x, generator=torch.Generator().manual_seed(3))
+
+    def term_on(batch):
+        with build_ien(net.backbone, IEN) as ien:
+            net.backbone(double(batch.float(), elements))
+            return ien.loss(elements).item()
+
+    search, exemplar = term_on(x), term_on(z)
+    assert equiv == pytest.approx(search, rel=1e-5) and abs(exemplar - search) > 0.05 * search
 
 
 def test_the_term_vanishes_for_rotation_symmetric_kernels_only():
@@ -67,9 +94,11 @@ def test_a_few_ien_steps_lower_the_total_loss_on_a_fixed_batch():
     z, x = rotated_batch()
     optimizer = torch.optim.SGD(net.parameters(), lr=1e-2, momentum=0.9)
     scaler, loss_fn = torch.amp.GradScaler("cpu", enabled=False), BalancedLoss(5, 8)
-    with build_ien(net.backbone, dict(IEN, beta=1.0), EXEMPLAR) as ien:  # a term that matters in 6 steps
-        losses = [ien_train_step(net, ien, loss_fn, optimizer, scaler, z, x,  # the same elements each step
-                                 generator=torch.Generator().manual_seed(0)).item() for _ in range(6)]
+    with build_ien(net.backbone, dict(IEN, beta=1.0)) as ien:  # a term that matters in 6 steps
+        sample = ien.sample
+        ien.sample = lambda count, _: sample(count, torch.Generator().manual_seed(0))  # the same elements each step
+        actor = TrackerActor(net, loss_fn, ien, torch.device("cpu"))
+        losses = [trainer.train_step(actor, net, optimizer, scaler, (z, x), {}, None)["loss"] for _ in range(6)]
         assert net.backbone.features[0].weight.grad is None  # zeroed after each step
     assert all(b < a for a, b in zip(losses, losses[1:])) and losses[-1] < 0.95 * losses[0], losses
 
@@ -78,11 +107,11 @@ def test_a_few_ien_steps_lower_the_total_loss_on_a_fixed_batch():
 def test_the_trainer_adds_the_term_unless_beta_is_zero(tmp_path, monkeypatch, beta, calls):
     computed = []
     original = IENLoss.loss
-    monkeypatch.setattr(IENLoss, "loss", lambda self, elements: computed.append(1) or original(self, elements))
+    monkeypatch.setattr(IENLoss, "loss", lambda self, *args: computed.append(1) or original(self, *args))
     config = dict(CONFIG, train=dict(CONFIG["train"], ien=dict(IEN, beta=beta)))
-    assert TrainSettings.from_config(config).ien["beta"] == beta
+    assert TrackerSettings.from_config(config).ien["beta"] == beta
     if beta == 0:
-        assert build_ien(None, config["train"]["ien"], 0) is None  # nothing is hooked or built
+        assert build_ien(None, config["train"]["ien"]) is None  # nothing is hooked or built
     result = train_tracker(config, [photos()], tmp_path, epochs=1, batch_size=2, device="cpu", workers=0,
                            max_steps=1, progress=False, export=tmp_path / "w.pt")  # never the zoo's file
     assert result["step"] == 1 and len(computed) == calls

@@ -45,11 +45,7 @@ def violations(layer: str) -> list:
     return found
 
 
-@pytest.mark.parametrize("layer", [
-    "equivariance", "vis",
-    pytest.param("eval", marks=pytest.mark.xfail(strict=True, reason="eval/ranks.py still takes rank_device from "
-                                                 "train/distributed.py until the process-group helpers move below both")),
-])
+@pytest.mark.parametrize("layer", ["equivariance", "vis", "eval"])
 def test_each_layer_imports_only_what_lies_below_it(layer):
     assert violations(layer) == []
 

@@ -46,12 +46,12 @@ def test_c4_net_is_equivariant_at_the_exact_size_only(c4_net):
 
 def test_per_layer_errors_with_group_pooling(c4_net):
     x = torch.randn(2, 3, EXACT, EXACT)
-    errors = equivariance_errors(c4_net, x, cyclic(4), specs=c4_net.field_specs())
+    errors = equivariance_errors(c4_net, x, cyclic(4), specs=c4_net.fields(cyclic(4)))
     assert [name for name, _ in errors] == ["blocks.0", "blocks.3"]
     assert all(e < 1e-5 for _, e in errors)
     unpooled = equivariance_errors(c4_net, x, cyclic(4))  # channels permute: not equal without pooling
     assert all(e > 0.1 for _, e in unpooled)
-    named = equivariance_errors(c4_net, x, cyclic(4), specs=c4_net.field_specs(), layers=["blocks.5"])
+    named = equivariance_errors(c4_net, x, cyclic(4), specs=c4_net.fields(cyclic(4)), layers=["blocks.5"])
     assert named[0][0] == "blocks.5" and named[0][1] < 1e-5 and len(named) == 1
     with pytest.raises(KeyError, match="nothing"):
         equivariance_errors(c4_net, x, layers=["nothing"])
@@ -73,7 +73,7 @@ def test_export_matches_and_leaves_no_e2cnn(c4_net):
 def test_ien_loss_vanishes_on_the_exported_net(c4_net):
     from ientrack.equivariance.steerable import export_to_torch
     plain = export_to_torch(c4_net)
-    with IENLoss(plain, plain.field_specs(), cyclic(4)) as ien:
+    with IENLoss.declared(plain, cyclic(4)) as ien:
         batch, elements = ien.augment(torch.randn(4, 3, EXACT, EXACT))
         plain(batch)
         assert ien.loss(elements) < 1e-10

@@ -13,18 +13,13 @@ from ientrack.checkpoint import CheckpointError, load_checkpoint, save_checkpoin
 from ientrack.data.pairs import StillImagePairSource, TrainingPairs
 from conftest import ctrl_c_at_call, shared_path
 from ientrack.precision import amp_dtype
-from ientrack.train import tracker_trainer
+from ientrack.train import trainer, tracker_trainer
 from ientrack.train.interrupt import TrainingInterrupted
+from ientrack.train.settings import TrackerSettings
 from ientrack.train.siamese_loss import BalancedLoss, siamfc_labels
-from ientrack.train.tracker_trainer import (
-    TrainSettings,
-    build_siamese_net,
-    load_pretrained_backbone,
-    load_training_state,
-    save_training_state,
-    train_step,
-    train_tracker,
-)
+from ientrack.train.tracker_actor import TrackerActor
+from ientrack.train.tracker_trainer import build_siamese_net, load_pretrained_backbone, train_tracker
+from ientrack.train.trainer import load_training_state, save_training_state
 
 CONFIG = {"name": "siamfc_test", "backbone": "alexnet", "exemplar_size": 127, "instance_size": 255, "context": 0.5}
 LOOP_CONFIG = dict(CONFIG, instance_size=191)  # 9 x 9 responses: the loop's mechanics at half the cost
@@ -41,13 +36,19 @@ def photo_batch(n=2, instance_size=255):
     return torch.stack(z), torch.stack(x)
 
 
-def sgd(net, settings=TrainSettings()):
+def sgd(net, settings=TrackerSettings()):
     return torch.optim.SGD(net.parameters(), lr=settings.lr_start, momentum=settings.momentum,
                            weight_decay=settings.weight_decay)
 
 
 def no_scaler():
     return torch.amp.GradScaler("cpu", enabled=False)
+
+
+def train_step(net, loss_fn, optimizer, scaler, z, x, amp=None):
+    """One step of the trainer with the tracker's actor (no IEN term); the batch's loss before the step."""
+    actor = TrackerActor(net, loss_fn, None, next(net.parameters()).device)
+    return trainer.train_step(actor, net, optimizer, scaler, (z, x), {}, amp)["loss"]
 
 
 def test_label_map_has_the_siamfc_positives_and_balanced_weights():
@@ -77,7 +78,7 @@ def test_training_lowers_the_loss_on_a_fixed_batch_of_photos():
     net = build_siamese_net(LOOP_CONFIG).train()
     z, x = photo_batch(2, LOOP_CONFIG["instance_size"])
     optimizer, loss_fn = sgd(net), BalancedLoss(9, 8)
-    losses = [train_step(net, loss_fn, optimizer, no_scaler(), z, x).item() for _ in range(20)]
+    losses = [train_step(net, loss_fn, optimizer, no_scaler(), z, x) for _ in range(20)]
     assert losses[0] == pytest.approx(math.log(2), abs=0.05)  # out_scale 0.001: responses start near 0
     assert losses[-1] < 0.75 * losses[0]
 
@@ -92,7 +93,7 @@ def test_training_state_round_trips(tmp_path):
     loss_fn = BalancedLoss(9, 8)
     train_step(nets[0], loss_fn, optimizers[0], scalers[0], z, x)
     schedulers[0].step()
-    progress = {"epoch": 1, "epoch_step": 0, "step": 1}
+    progress = {"epoch": 1, "epoch_step": 0, "step": 1, "train_seconds": 2.5, "loss": 0.7}
     save_training_state(tmp_path / "last.pt", nets[0], optimizers[0], schedulers[0], scalers[0], progress)
     assert load_training_state(tmp_path / "last.pt", nets[1], optimizers[1], schedulers[1], scalers[1]) == progress
     assert schedulers[1].get_last_lr() == schedulers[0].get_last_lr() == [0.005]
@@ -115,6 +116,11 @@ def test_exported_weights_are_not_a_training_state(tmp_path):
         load_training_state(tmp_path / "w.pt", net, opt, torch.optim.lr_scheduler.ExponentialLR(opt, 0.5), no_scaler())
 
 
+def progress_of(meta):
+    """The position a checkpoint's progress records (without the timing and the last losses)."""
+    return {k: meta["progress"][k] for k in ("epoch", "epoch_step", "step")}
+
+
 def run(tmp_path, name, source=photo_source, **kw):
     settings = dict(epochs=2, batch_size=2, device="cpu", workers=0, progress=False, seed=0)
     settings.update(kw)
@@ -124,7 +130,11 @@ def run(tmp_path, name, source=photo_source, **kw):
 def assert_same_training_state(a_path, b_path):
     a, meta_a = load_checkpoint(a_path)
     b, meta_b = load_checkpoint(b_path)
-    assert meta_a == meta_b and a.keys() == b.keys()
+    timing = {"train_seconds"}
+    assert {k: v for k, v in meta_a["progress"].items() if k not in timing} == \
+        {k: v for k, v in meta_b["progress"].items() if k not in timing}
+    assert {k: v for k, v in meta_a.items() if k != "progress"} == {k: v for k, v in meta_b.items() if k != "progress"}
+    assert a.keys() == b.keys()
     for key in a:
         torch.testing.assert_close(a[key], b[key], rtol=1e-5, atol=1e-6, msg=key)
 
@@ -139,11 +149,32 @@ def test_resume_after_an_interruption_matches_an_uninterrupted_run(tmp_path):
     assert (second["step"], second["epoch"]) == (3, 1) == (straight["step"], straight["epoch"])
     assert_same_training_state(tmp_path / "straight" / "last.pt", tmp_path / "resumed" / "last.pt")
     _, meta = load_checkpoint(tmp_path / "resumed" / "last.pt")
-    assert meta["progress"] == {"epoch": 1, "epoch_step": 1, "step": 3}
+    assert (meta["format"], meta["task"], meta["network"]) == (trainer.FORMAT, "tracker", {"backbone": "alexnet"})
+    assert progress_of(meta) == {"epoch": 1, "epoch_step": 1, "step": 3}
     assert meta["scheduler"]["_last_lr"] == [pytest.approx(1e-5)]  # logspace(-2, -5, 2)[1]
     final = run(tmp_path, "resumed")
     assert (final["step"], final["epoch"]) == (4, 2)
     assert run(tmp_path, "resumed", resume=False, max_steps=1)["step"] == 1  # --no-resume starts over
+
+
+def test_a_checkpoint_of_the_earlier_format_resumes_exactly(tmp_path):
+    """last.pt as tracker training wrote it before the one trainer (no format, task or network; progress of
+    epoch, epoch_step and step only) resumes to the state of a run never stopped."""
+    run(tmp_path, "old", max_steps=1)
+    state, meta = load_checkpoint(tmp_path / "old" / "last.pt")
+    earlier = {"progress": progress_of(meta), **{k: meta[k] for k in ("optimizer_groups", "scheduler", "scaler")}}
+    save_checkpoint(tmp_path / "old" / "last.pt", state, earlier)
+    assert run(tmp_path, "old", max_steps=3)["step"] == 3
+    run(tmp_path, "straight", max_steps=3)
+    assert_same_training_state(tmp_path / "straight" / "last.pt", tmp_path / "old" / "last.pt")
+
+
+def test_a_checkpoint_of_another_network_is_refused_in_one_line(tmp_path):
+    run(tmp_path, "other", max_steps=1)
+    with pytest.raises(ValueError, match=r"last.pt: trained a network of \{'backbone': 'alexnet'\}, not "
+                                         r"\{'backbone': 'steerable_alexnet_c4_e2cnn'\}; remove it or train with --no-resume"):
+        train_tracker(dict(LOOP_CONFIG, train={"backbone": "steerable_alexnet_c4_e2cnn"}), [photo_source()],
+                      tmp_path / "other", batch_size=2, device="cpu", workers=0, max_steps=2, progress=False)
 
 
 def test_a_run_saved_without_loss_scaling_resumes_where_float16_needs_it(tmp_path, monkeypatch):
@@ -180,12 +211,12 @@ def test_partial_runs_do_not_replace_the_configs_weights(tmp_path):
 
 
 def test_settings_come_from_the_configs_train_section():
-    settings = TrainSettings.from_config({"train": {"epochs": 7, "batch_size": 16}}, batch_size=4, lr_start=None)
+    settings = TrackerSettings.from_config({"train": {"epochs": 7, "batch_size": 16}}, batch_size=4, lr_start=None)
     assert (settings.epochs, settings.batch_size, settings.lr_start) == (7, 4, 1e-2)
     lrs = 1e-2 * settings.lr_gamma() ** np.arange(7)
     np.testing.assert_allclose(lrs, np.logspace(-2, -5, 7))
     with pytest.raises(ValueError, match="bogus"):
-        TrainSettings.from_config({"name": "x", "train": {"bogus": 1}})
+        TrackerSettings.from_config({"name": "x", "train": {"bogus": 1}})
 
 
 def test_pretrained_backbone_weights_are_loaded(tmp_path):
@@ -224,9 +255,9 @@ def test_the_command_line_trains_from_an_image_folder(tmp_path, capsys):
     import cv2
 
     main = runpy.run_path(str(Path(__file__).resolve().parents[1] / "tools" / "train.py"))["main"]
-    with pytest.raises(SystemExit):
+    with pytest.raises(SystemExit) as refused:
         main(["--tracker", "siamfc"])
-    assert "give training data" in capsys.readouterr().err
+    assert refused.value.code == "train.py: give training data: --data GOT10k-train and/or --image-folder DIR"
     for k, photo in enumerate([skimage.data.astronaut(), skimage.data.chelsea()]):
         cv2.imwrite(str(tmp_path / f"{k}.png"), photo[::2, ::2, ::-1])
     args = ["--tracker", "siamfc", "--image-folder", str(tmp_path), "--batch-size", "2", "--max-steps", "1",
@@ -256,7 +287,7 @@ def test_ctrl_c_saves_the_step_it_stopped_at_and_a_rerun_continues_exactly(tmp_p
         run(tmp_path, "cut", source=lambda: CtrlCWhileLoading(at=3), max_steps=3)
     assert stopped.value.step == 1 and str(stopped.value) == "interrupted at step 1; rerun the same command to resume"
     _, meta = load_checkpoint(tmp_path / "cut" / "last.pt")
-    assert meta["progress"] == {"epoch": 0, "epoch_step": 1, "step": 1}
+    assert progress_of(meta) == {"epoch": 0, "epoch_step": 1, "step": 1}
     assert run(tmp_path, "cut", max_steps=3)["step"] == 3
     run(tmp_path, "straight", max_steps=3)
     assert_same_training_state(tmp_path / "straight" / "last.pt", tmp_path / "cut" / "last.pt")
@@ -271,8 +302,8 @@ def test_the_progress_bar_ends_at_the_steps_done(tmp_path, capsys):
 
 def test_loader_workers_default_to_the_cpus_available():
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    assert TrainSettings().workers == min(4, cpus)
-    assert TrainSettings.from_config({}, workers=None).workers == min(4, cpus)
+    assert TrackerSettings().workers == min(4, cpus)
+    assert TrackerSettings.from_config({}, workers=None).workers == min(4, cpus)
 
 
 def train_command():
@@ -289,7 +320,7 @@ def write_photos(folder, count=2):
 
 
 def test_ctrl_c_in_the_command_line_saves_last_pt_and_exits_130(tmp_path, capsys, monkeypatch):
-    ctrl_c_at_call(monkeypatch, tracker_trainer, "train_step", 2)
+    ctrl_c_at_call(monkeypatch, trainer, "train_step", 2)
     args = ["--tracker", "siamfc", "--image-folder", str(write_photos(tmp_path / "photos")), "--batch-size", "1",
             "--max-steps", "5", "--workers", "0", "--device", "cpu", "--out", str(tmp_path / "run")]
     with pytest.raises(SystemExit) as stopped:
@@ -303,9 +334,9 @@ def test_ctrl_c_in_the_command_line_saves_last_pt_and_exits_130(tmp_path, capsys
 def test_trackers_with_nothing_to_train_are_refused(tmp_path, capsys):
     main = train_command()
     for tracker in ("opencv_mil", "effnet_siamfc"):
-        with pytest.raises(SystemExit):
+        with pytest.raises(SystemExit) as refused:
             main(["--tracker", tracker, "--image-folder", str(tmp_path), "--out", str(tmp_path / "run")])
-        err = capsys.readouterr().err
+        err = refused.value.code
         assert f"tracker {tracker} (type " in err and "has nothing to train" in err
         assert "trainable trackers: canon_siamfc, ien_siamfc, re_siamfc, siamfc" in err
     assert not (tmp_path / "run").exists()
@@ -321,9 +352,9 @@ def test_too_little_data_for_a_batch_says_what_to_do(tmp_path, capsys):
             "--workers", "0", "--device", "cpu", "--out", str(tmp_path / "run")]
     with pytest.raises(SystemExit) as stopped:
         train_command()(args)
-    assert stopped.value.code == 2
+    # a user error, as every tool reports one: one line, exit status 1 (sys.exit of the message; not argparse's 2)
+    assert stopped.value.code.startswith("train.py: 1 training pairs make no batch of 8 on each of 1 process(es): "
+                                         "use a --batch-size of at most 1, or more data")
     err = capsys.readouterr().err
-    assert "1 training pairs make no batch of 8 on each of 1 process(es): use a --batch-size of at most 1, " \
-           "or more data" in err
     warning = next(line for line in err.splitlines() if "missing or incomplete" in line)
     assert warning.startswith("warning: ") and "present_sequences" not in err and "UserWarning" not in err

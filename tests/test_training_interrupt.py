@@ -10,8 +10,9 @@ import skimage.data
 
 from conftest import ctrl_c_at_call
 from ientrack.checkpoint import load_checkpoint
-from ientrack.train import canon_trainer
-from ientrack.train.canon_trainer import CanonTrainConfig, train_canonicalizer
+from ientrack.train import canon_actor
+from ientrack.train.canon_trainer import train_canonicalizer
+from ientrack.train.settings import CanonSettings
 from ientrack.cli import tool_main
 from ientrack.train.interrupt import TrainingInterrupted
 
@@ -21,19 +22,19 @@ SMALL = {"trunk": "small", "group": "C4", "size": 16, "search": True}
 
 def ctrl_c_at_step(monkeypatch, step: int):
     """Ctrl-C as the canonicalizer's ``step``-th batch is drawn."""
-    ctrl_c_at_call(monkeypatch, canon_trainer, "batch_terms", step)
+    ctrl_c_at_call(monkeypatch, canon_actor, "batch_terms", step)
 
 
 def test_ctrl_c_saves_the_canonicalizers_step_and_a_rerun_continues(tmp_path, monkeypatch):
     photos = [skimage.data.astronaut()[::8, ::8], skimage.data.coffee()[::8, ::8]]
-    config = CanonTrainConfig(canonicalizer=SMALL, steps=12, batch=2, checkpoint_every=6)
+    config = CanonSettings(canonicalizer=SMALL, steps=12, batch_size=2, save_every=6)
     ctrl_c_at_step(monkeypatch, 5)
     with pytest.raises(TrainingInterrupted) as stopped:
         train_canonicalizer(photos, config, checkpoint=tmp_path / "c.pt", progress=False)
-    assert stopped.value.step == 4 and load_checkpoint(tmp_path / "c.pt")[1]["step"] == 4
+    assert stopped.value.step == 4 and load_checkpoint(tmp_path / "c.pt")[1]["progress"]["step"] == 4
     monkeypatch.undo()
     _, losses = train_canonicalizer(photos, config, checkpoint=tmp_path / "c.pt", progress=False)
-    assert len(losses) == 8 and load_checkpoint(tmp_path / "c.pt")[1]["step"] == 12
+    assert len(losses) == 8 and load_checkpoint(tmp_path / "c.pt")[1]["progress"]["step"] == 12
     with pytest.raises(KeyboardInterrupt) as plain:  # no checkpoint: nothing saved, nothing to resume
         ctrl_c_at_step(monkeypatch, 1)
         train_canonicalizer(photos, config, progress=False)
@@ -51,7 +52,7 @@ def test_the_canonicalizer_command_exits_130_saying_how_to_resume(tmp_path, caps
     assert stopped.value.code == 130
     assert capsys.readouterr().err.splitlines()[-1] == \
         "train_canonicalizer.py: interrupted at step 2; rerun the same command to resume"
-    assert load_checkpoint(tmp_path / "c.pt")[1]["step"] == 2
+    assert load_checkpoint(tmp_path / "c.pt")[1]["progress"]["step"] == 2
 
 
 def test_a_tool_prints_warnings_as_one_line_and_exits_130_on_ctrl_c(capsys):

@@ -24,6 +24,7 @@ from pathlib import Path
 from ientrack.cli import add_progress_option, tool_main
 from ientrack.data.pairs import pair_sources
 from ientrack.train.canon_tracker_training import retrain_canonicalizer, upright_images
+from ientrack.train.settings import CanonSettings, TrackerSettings
 from ientrack.train.tracker_trainer import train_tracker
 from ientrack.trackers.registry import available_trackers, load_config
 
@@ -44,7 +45,7 @@ def train_the_canonicalizer(config: dict, args, out: str) -> int:
                             allow_partial=args.allow_partial)
     export = args.export or (str(Path(out) / "canonicalizer.pt") if args.max_steps else None)
     path = retrain_canonicalizer(config, images, out, steps=args.max_steps, export=export, resume=args.resume,
-                                 seed=args.seed or 0, device=args.device, save_every=args.save_every,
+                                 seed=args.seed, device=args.device, save_every=args.save_every,
                                  progress=args.progress)
     print(f"trained the canonicalizer on {len(images)} upright images; wrote {path}")
     return 0
@@ -64,10 +65,13 @@ def main(argv=None):
     parser.add_argument("--allow-partial", action="store_true",
                         help="train on the sequences present when a --data dataset is incomplete (warns which are missing)")
     parser.add_argument("--image-folder", action="append", default=[], help="folder of still images (repeatable)")
-    parser.add_argument("--epochs", type=int, default=None, help="default: the config's train section, else 50")
-    parser.add_argument("--batch-size", type=int, default=None, help="per process; default 8")
+    parser.add_argument("--epochs", type=int, default=None, help="default: the config's train section, else "
+                                                                 "ientrack/train/settings.py")
+    parser.add_argument("--batch-size", type=int, default=None, help="per process (default: the config's train "
+                                                                     "section, else ientrack/train/settings.py)")
     parser.add_argument("--lr", type=float, nargs=2, default=None, metavar=("START", "END"),
-                        help="log-spaced learning rates of the first and last epoch (default 1e-2 1e-5)")
+                        help="log-spaced learning rates of the first and last epoch "
+                             f"(default {TrackerSettings.lr_start:g} {TrackerSettings.lr_end:g})")
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     parser.add_argument("--out", default=None, help="folder of last.pt, the resumable state (default runs/<tracker>)")
     parser.add_argument("--repeat", type=int, default=1, help="pairs per sequence and per image in one epoch (small data); "
@@ -78,7 +82,8 @@ def main(argv=None):
     parser.add_argument("--workers", type=int, default=None,
                         help="data loading processes per training process (default: 4, at most the CPUs available)")
     parser.add_argument("--save-every", type=int, default=None,
-                        help="steps between writes of OUT/last.pt (default 500; canon_siamfc: 50)")
+                        help=f"steps between writes of OUT/last.pt (default {TrackerSettings.save_every}; "
+                             f"canon_siamfc: {CanonSettings.save_every})")
     parser.add_argument("--resume", action=argparse.BooleanOptionalAction, default=True, help="continue from OUT/last.pt")
     parser.add_argument("--amp", action=argparse.BooleanOptionalAction, default=None, help="mixed precision (default: on CUDA)")
     parser.add_argument("--export", default=None, help="where to write the trained weights (default: the config's weights)")
@@ -88,22 +93,15 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=None)
     add_progress_option(parser)
     args = parser.parse_args(argv)
-    try:
-        config = load_config(args.config or args.tracker)
-    except (OSError, ValueError) as e:  # an unknown tracker or a bad config: say so, no traceback
-        parser.error(str(e))
+    config = load_config(args.config or args.tracker)  # an unknown tracker or a bad config: one line, exit 1
     if config["type"] not in TRAINERS:
         trainable = [name for name in available_trackers() if load_config(name)["type"] in TRAINERS]
-        parser.error(f"tracker {config['name']} (type {config['type']}) has nothing to train; "
-                     f"trainable trackers: {', '.join(trainable)}")
+        raise ValueError(f"tracker {config['name']} (type {config['type']}) has nothing to train; "
+                         f"trainable trackers: {', '.join(trainable)}")
     if not args.data and not args.image_folder:
-        parser.error("give training data: --data GOT10k-train and/or --image-folder DIR")
+        raise ValueError("give training data: --data GOT10k-train and/or --image-folder DIR")
     out = args.out or str(Path("runs") / Path(args.config or args.tracker).stem)
-    try:  # missing data, too little of it, a checkpoint of other settings: a message, no traceback
-        return TRAINERS[config["type"]](config, args, out)
-    except (OSError, ValueError) as e:
-        parser.error(str(e))
-
+    return TRAINERS[config["type"]](config, args, out)  # missing data, too little of it...: one line, exit 1
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -15,8 +15,8 @@ import torch
 
 from ientrack.cli import add_progress_option, tool_main
 from ientrack.models.canonicalizers import build_canonicalizer
-from ientrack.train.canon_trainer import (CanonTrainConfig, export_weights, loss_weights, read_image_folder,
-                                          train_canonicalizer)
+from ientrack.train.canon_trainer import loss_weights, read_image_folder, train_canonicalizer
+from ientrack.train.settings import CanonSettings
 
 
 @tool_main()
@@ -34,15 +34,18 @@ def main(argv=None):
                         help="canonicalizer input size in pixels (default 64; e2cnn: 65, exact for its strides)")
     parser.add_argument("--width", type=int, default=16, help="e2cnn: channels of the first layer (then 2x, 2x)")
     parser.add_argument("--direct", action="store_true", help="predict the pose in one pass (no search)")
-    parser.add_argument("--steps", type=int, default=600)
-    parser.add_argument("--batch", type=int, default=32)
-    parser.add_argument("--lr", type=float, default=1e-3)
-    parser.add_argument("--bank-views", type=int, default=6, help="cached augmented views per image (frozen trunk)")
-    parser.add_argument("--contrastive", type=float, default=CanonTrainConfig.contrastive,
+    parser.add_argument("--steps", type=int, default=CanonSettings.steps)
+    parser.add_argument("--batch-size", "--batch", dest="batch_size", type=int, default=CanonSettings.batch_size)
+    parser.add_argument("--lr", type=float, default=CanonSettings.lr)
+    parser.add_argument("--bank-views", type=int, default=CanonSettings.bank_views,
+                        help="cached augmented views per image (frozen trunk)")
+    parser.add_argument("--contrastive", type=float, default=CanonSettings.contrastive,
                         help="weight of the contrastive term (default %(default)s; 0 for the e2cnn trunk)")
-    parser.add_argument("--consistency", type=float, default=0.0)
+    parser.add_argument("--consistency", type=float, default=CanonSettings.consistency)
     parser.add_argument("--checkpoint", default="runs/canonicalizer_c4.pt", help="training checkpoint (resumed)")
-    parser.add_argument("--save-every", type=int, default=CanonTrainConfig.checkpoint_every,
+    parser.add_argument("--resume", action=argparse.BooleanOptionalAction, default=True,
+                        help="continue from --checkpoint when it exists")
+    parser.add_argument("--save-every", type=int, default=CanonSettings.save_every,
                         help="steps between writes of the checkpoint")
     parser.add_argument("--export", default=None, help="also write the shippable float16 weights here")
     parser.add_argument("--device", default="auto", help="auto (CUDA where available), cpu, cuda or cuda:N")
@@ -60,25 +63,20 @@ def main(argv=None):
         settings["search"] = not args.direct
     if args.trunk == "lite0":
         settings["trunk_stride"] = args.trunk_stride
-    try:  # bad settings (an inexact e2cnn input size, an unknown trunk) and a bad folder: a message, no traceback
-        build_canonicalizer(**settings, pretrained=False)
-        images, names = read_image_folder(args.images, args.select)
-    except (OSError, ValueError) as e:
-        parser.error(str(e))
+    build_canonicalizer(**settings, pretrained=False)  # bad settings (an inexact e2cnn input size): one line, exit 1
+    images, names = read_image_folder(args.images, args.select)
     if args.max_images:
         images, names = images[:args.max_images], names[:args.max_images]
-    config = CanonTrainConfig(canonicalizer=settings, steps=args.steps, batch=args.batch, lr=args.lr,
-                              bank_views=args.bank_views, checkpoint_every=args.save_every,
-                              **loss_weights(settings, args.contrastive, args.consistency))
+    config = CanonSettings(canonicalizer=settings, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
+                           bank_views=args.bank_views, save_every=args.save_every,
+                           **loss_weights(settings, args.contrastive, args.consistency))
     trained_on = {"trained_on": f"{len(names)} images of {args.images} (select={args.select})"}
-    model, losses = train_canonicalizer(images, config, checkpoint=args.checkpoint, extra_meta=trained_on,
-                                        device=args.device, progress=args.progress)
+    _, losses = train_canonicalizer(images, config, checkpoint=args.checkpoint, resume=args.resume, device=args.device,
+                                    export=args.export, extra_meta=trained_on, progress=args.progress)
     if losses:
         print(f"final loss {sum(losses[-20:]) / len(losses[-20:]):.4f} after {config.steps} steps")
     if args.export:
-        export_weights(args.export, model, config, trained_on)
         print(f"wrote {args.export}")
-
 
 if __name__ == "__main__":
     main()

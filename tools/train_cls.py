@@ -7,7 +7,7 @@
   torchrun --nproc_per_node 4 tools/train_cls.py --config ...        # DDP, one process per GPU
   python tools/train_cls.py --collate runs/rotmnist                  # -> runs/rotmnist/results.md
 
-Flags override the config's settings (ientrack/train/cls_config.py lists them all); the results land in
+Flags override the config's settings (ientrack/train/settings.py, ClsConfig, lists them all); the results land in
 ``OUT/results.json`` (upright, C4- and C8-averaged, random-rotation accuracy, parameters, channels, time
 per epoch, the config), the weights in ``OUT/model.pt`` and the resumable state in ``OUT/last.pt`` (written
 every --save-every steps, at each epoch end and on Ctrl-C, which exits with status 130). A run resumes
@@ -17,7 +17,8 @@ finish (a --max-steps smoke run, an interrupted one) form rows of their own, mar
 import argparse
 
 from ientrack.cli import add_progress_option, tool_main
-from ientrack.train.cls_config import ClsConfig, load_cls_config
+from ientrack.train.cls_config import load_cls_config
+from ientrack.train.settings import ClsConfig
 
 
 def _parser():
@@ -72,7 +73,10 @@ def main(argv=None):
         print(f"written to {path}")
         return
     overrides = {key: getattr(args, key) for key in _OVERRIDES}
-    config = load_cls_config(args.config, **overrides) if args.config else ClsConfig.from_dict({}, **overrides)
+    if args.config:
+        config = load_cls_config(args.config, **overrides)
+    else:
+        config = ClsConfig.from_dict({}, "classification", **overrides)
     from ientrack.train.cls_trainer import train_classifier
 
     out = args.out or f"runs/cls/{config.name}/seed{config.seed}"

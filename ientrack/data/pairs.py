@@ -7,6 +7,7 @@ SiamFC's geometry (:func:`ientrack.geometry.exemplar_side`, resized to 127; the 
 one affine warp (:func:`ientrack.crop.crop`) with the augmentation's shift and stretch folded in.
 """
 import dataclasses
+from dataclasses import dataclass
 from pathlib import Path
 from typing import List, NamedTuple, Sequence as Seq
 
@@ -117,6 +118,16 @@ class StillImagePairSource:
         return view, view
 
 
+@dataclass
+class PairSettings:
+    """How training pairs are posed: the one default of each setting (a tracker's ``train:`` section
+    overrides them, :class:`ientrack.train.settings.TrackerSettings`)."""
+
+    rotate: bool = False  # turn both crops of a pair by one random angle, so the network sees every pose
+    relative_angle: float = 180.0  # and the search crop by up to this many degrees more (0..180)
+    rotate_fraction: float = 1.0  # the share of pairs turned to a random pose (the rest keep upright)
+
+
 class TrainingPairs(TorchDataset):
     """A torch dataset of ``(z, x)`` (or ``(z, x, angle)`` with ``rotate=True``) pairs.
 
@@ -134,7 +145,8 @@ class TrainingPairs(TorchDataset):
     """
 
     def __init__(self, sources, exemplar_size: int = 127, instance_size: int = 255, context: float = 0.5,
-                 rotate: bool = False, seed: int = 0, relative_angle: float = 180.0, rotate_fraction: float = 1.0):
+                 rotate: bool = PairSettings.rotate, seed: int = 0, relative_angle: float = PairSettings.relative_angle,
+                 rotate_fraction: float = PairSettings.rotate_fraction):
         if not 0 <= relative_angle <= 180:
             raise ValueError(f"relative_angle must lie in [0, 180] degrees, got {relative_angle}")
         if not 0 <= rotate_fraction <= 1:

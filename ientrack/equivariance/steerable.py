@@ -27,8 +27,11 @@ class GroupPooledCNN(nn.Module):
         self.group = group
         self.channels = list(channels)
 
-    def field_specs(self) -> dict[str, FieldSpec]:
-        """The :class:`FieldSpec` of every block module's output (conv, batch norm, ReLU), by module name."""
+    def fields(self, group: PlanarGroup) -> dict[str, FieldSpec]:
+        """The :class:`FieldSpec` of every block module's output (conv, batch norm, ReLU), by module name:
+        regular fields of the network's own group (another ``group`` is an error)."""
+        if group != self.group:
+            raise ValueError(f"this steerable network is built on {self.group.name}, not {group.name}")
         specs = {}
         for i, width in enumerate(self.channels):
             for part in range(3):

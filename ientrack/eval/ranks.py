@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import torch
 
-from ientrack.train.distributed import rank_device
+from ientrack.distributed import rank_device
 
 
 def distributed() -> bool:

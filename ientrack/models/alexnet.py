@@ -1,6 +1,8 @@
 """The AlexNet of SiamFC v1 (Bertinetto et al. 2016): total stride 8, exemplar 127 -> 6x6, instance 255 -> 22x22."""
 import torch.nn as nn
 
+from ientrack.equivariance import FieldSpec, PlanarGroup
+
 
 def _conv_bn_relu(c_in, c_out, kernel, stride=1, groups=1, pool=False):
     layers = [nn.Conv2d(c_in, c_out, kernel, stride, groups=groups), nn.BatchNorm2d(c_out, eps=1e-6, momentum=0.05)]
@@ -17,6 +19,8 @@ class AlexNetV1(nn.Module):
 
     total_stride = 8
     out_channels = 256
+    #: the outputs the IEN term compares: each conv block after its ReLU, and the embedding (conv5)
+    TAPPED = {"features.2": 96, "features.6": 256, "features.10": 384, "features.13": 384, "features.14": 256}
 
     def __init__(self):
         super().__init__()
@@ -30,3 +34,7 @@ class AlexNetV1(nn.Module):
 
     def forward(self, x):
         return self.features(x)
+
+    def fields(self, group: PlanarGroup) -> dict[str, FieldSpec]:
+        """Every tapped output as regular fields of ``group``: ``channels / |G|`` fields of ``|G|`` channels."""
+        return {name: FieldSpec.homogeneous(channels, group.order) for name, channels in self.TAPPED.items()}

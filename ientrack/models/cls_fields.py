@@ -11,7 +11,8 @@ channel counts of the plain network) and a field-spec kind:
   equal field counts and 30% fewer channels (``hetero_widths``' defaults); ``hetero=`` overrides.
 - ``plain``: fields of order 1 (pooling is the identity; a network with no group structure).
 
-The model carries the specs as ``ien_specs`` (tapped layer name -> :class:`FieldSpec`) for the IEN loss,
+The model declares the specs as its ``fields`` (a :class:`BuiltFields`: ``model.fields(group)`` gives
+tapped layer name -> :class:`FieldSpec`, the one declaration :mod:`ientrack.equivariance.ien_loss` reads),
 and pools its last feature map by its spec (:class:`FieldPool`) before the classifier.
 """
 import torch
@@ -34,7 +35,7 @@ def default_hetero(order: int) -> dict:
     return {"orders": tuple(orders), "ratio": (1,) * len(orders), "reduction": 0.3}
 
 
-def field_specs(widths, group: str | PlanarGroup = "C4", kind: str = "homog", hetero: dict | None = None) -> list:
+def width_fields(widths, group: str | PlanarGroup = "C4", kind: str = "homog", hetero: dict | None = None) -> list:
     """One :class:`FieldSpec` per base width in ``widths`` (see the module docstring for ``kind``)."""
     group = group_from_name(group) if isinstance(group, str) else group
     if kind == "homog":
@@ -45,6 +46,22 @@ def field_specs(widths, group: str | PlanarGroup = "C4", kind: str = "homog", he
         options = {**default_hetero(group.order), **(hetero or {})}
         return [hetero_widths(int(w), **options) for w in widths]
     raise ValueError(f"unknown field spec {kind!r}; choose one of {FIELD_SPEC_KINDS}")
+
+
+class BuiltFields:
+    """The fields of a network built for one group: ``{layer name: FieldSpec}``, declared as the network's
+    ``fields`` attribute and called as every network's ``fields(group)`` is. Fields of orders dividing
+    ``|G|``, the largest ``|G|`` (or all scalar fields, order 1), are fields of ``G``; another group is an error."""
+
+    def __init__(self, specs: dict[str, FieldSpec]):
+        self.specs = dict(specs)
+
+    def __call__(self, group: PlanarGroup) -> dict[str, FieldSpec]:
+        orders = sorted({k for spec in self.specs.values() for k, _ in spec.groups})
+        if any(group.order % k for k in orders) or orders[-1] not in (1, group.order):
+            raise ValueError(f"fields of orders {orders} were built for another group than {group.name} "
+                             f"(order {group.order})")
+        return dict(self.specs)
 
 
 class FieldPool(nn.Module):

@@ -15,7 +15,8 @@ name                        network
 
 Common keywords: ``group`` (``'C4'``/``'R4'``, ``'C8'``, ``'D4'``...), ``field_spec`` (``homog``,
 ``hetero`` or ``plain``, see :mod:`.cls_fields`), ``hetero`` (``hetero_widths`` options), ``widths``
-(override the base widths). Plain networks carry ``ien_specs`` and ``channels``.
+(override the base widths). Plain networks declare their ``fields`` (see
+:mod:`ientrack.equivariance.ien_loss`) and carry ``channels``.
 
 The steerable CNNBasic replaces the two 2 x 2 max pools by stride 2 in blocks 3 and 5
 (``ientrack.equivariance.steerable.steerable_cnn`` stacks conv blocks only), which moves its exact
@@ -25,7 +26,8 @@ of the parameters. For inference use ``ientrack.equivariance.steerable.export_to
 """
 import torch.nn as nn
 
-from ientrack.models.cls_fields import FieldPool, field_specs
+from ientrack.equivariance import cyclic, group_from_name
+from ientrack.models.cls_fields import BuiltFields, FieldPool, width_fields
 from ientrack.models.cnn_basic import CNN_BASIC_WIDTHS, KERNELS, PADDINGS, CNNBasic
 from ientrack.models.resnet import RESNET18_WIDTHS, resnet18_classifier
 from ientrack.models.vgg import VGG, vgg_base_widths
@@ -43,12 +45,14 @@ class BackboneClassifier(nn.Module):
     def __init__(self, backbone: nn.Module, num_classes: int, group="C4", field_spec: str = "homog",
                  input_scale: float = 255.0):
         super().__init__()
-        if field_spec == "hetero":
-            raise ValueError("a tracking backbone has fixed widths: use field_spec 'homog' or 'plain'")
+        if field_spec not in ("homog", "plain"):
+            raise ValueError(f"a tracking backbone has fixed widths: use field_spec 'homog' or 'plain', "
+                             f"not {field_spec!r}")
         self.backbone, self.input_scale = backbone, input_scale
-        taps = _tapped_layers(backbone)
-        specs = field_specs([width for _, width in taps], group, field_spec)
-        self.ien_specs = {f"backbone.{name}": spec for (name, _), spec in zip(taps, specs)}
+        group = group_from_name(group) if isinstance(group, str) else group
+        declared = backbone.fields(group if field_spec == "homog" else cyclic(1))  # plain: fields of order 1
+        self.fields = BuiltFields({f"backbone.{name}": spec for name, spec in declared.items()})
+        specs = list(declared.values())
         self.channels = [spec.channels for spec in specs]
         self.field_pool = FieldPool(specs[-1])
         self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(specs[-1].fields, num_classes))
@@ -57,28 +61,13 @@ class BackboneClassifier(nn.Module):
         return self.head(self.field_pool(self.backbone(x * self.input_scale)))
 
 
-def _tapped_layers(backbone: nn.Module) -> list:
-    """``(name, channels)`` of every ReLU (with its preceding conv's width), and of a final conv."""
-    taps, width, final_conv = [], None, None
-    for name, module in backbone.named_modules():
-        if isinstance(module, nn.Conv2d):
-            width, final_conv = module.out_channels, (name, module.out_channels)
-        elif isinstance(module, nn.ReLU) and width is not None:
-            taps.append((name, width))
-            final_conv = None
-    taps += [final_conv] if final_conv else []
-    if not taps:
-        raise ValueError(f"{type(backbone).__name__} has no Conv2d layer to classify from")
-    return taps
-
-
 def _cnn_basic(num_classes, in_channels, group="C4", field_spec="homog", hetero=None, widths=CNN_BASIC_WIDTHS):
-    return CNNBasic(field_specs(widths, group, field_spec, hetero), num_classes, in_channels)
+    return CNNBasic(width_fields(widths, group, field_spec, hetero), num_classes, in_channels)
 
 
 def _vgg11(num_classes, in_channels, group="C4", field_spec="homog", hetero=None, width_mult=1.0, widths=None):
     widths = widths or vgg_base_widths(width_mult=width_mult)
-    return VGG(field_specs(widths, group, field_spec, hetero), num_classes, in_channels)
+    return VGG(width_fields(widths, group, field_spec, hetero), num_classes, in_channels)
 
 
 def _vgg11_small(num_classes, in_channels, **kw):
@@ -86,7 +75,7 @@ def _vgg11_small(num_classes, in_channels, **kw):
 
 
 def _resnet18(num_classes, in_channels, group="C4", field_spec="homog", hetero=None, widths=RESNET18_WIDTHS):
-    return resnet18_classifier(field_specs(widths, group, field_spec, hetero), num_classes, in_channels)
+    return resnet18_classifier(width_fields(widths, group, field_spec, hetero), num_classes, in_channels)
 
 
 def _alexnet_siamfc(num_classes, in_channels, group="C4", field_spec="homog"):

@@ -23,7 +23,7 @@ from collections import OrderedDict
 
 import torch.nn as nn
 
-from ientrack.models.cls_fields import FieldPool
+from ientrack.models.cls_fields import BuiltFields, FieldPool
 
 CNN_BASIC_WIDTHS = (128, 192, 256, 256, 384, 512)
 KERNELS = (7, 5, 5, 5, 5, 5)
@@ -54,7 +54,7 @@ class CNNBasic(nn.Module):
         self.field_pool = FieldPool(specs[-1])
         self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(specs[-1].fields, HIDDEN),
                                   nn.BatchNorm1d(HIDDEN), nn.ELU(inplace=True), nn.Linear(HIDDEN, num_classes))
-        self.ien_specs = {f"features.block{i}": spec for i, spec in enumerate(specs, 1)}
+        self.fields = BuiltFields({f"features.block{i}": spec for i, spec in enumerate(specs, 1)})
         self.channels = [spec.channels for spec in specs]
 
     def forward(self, x):

@@ -9,7 +9,7 @@ import torch.nn as nn
 from torchvision.models import resnet18
 from torchvision.models.resnet import BasicBlock
 
-from ientrack.models.cls_fields import FieldPool
+from ientrack.models.cls_fields import BuiltFields, FieldPool
 
 RESNET18_WIDTHS = (64, 128, 256, 512)
 
@@ -24,7 +24,7 @@ def _init_like_torchvision(net: nn.Module) -> None:
 
 
 def resnet18_classifier(specs, num_classes: int, in_channels: int = 3) -> nn.Module:
-    """ResNet-18 whose stages have the channels of ``specs`` (four field specs), with ``ien_specs``."""
+    """ResNet-18 whose stages have the channels of ``specs`` (four field specs), declaring its ``fields``."""
     if len(specs) != 4:
         raise ValueError(f"ResNet-18 has 4 stages, got {len(specs)} field specs")
     net = resnet18(weights=None, num_classes=num_classes)
@@ -37,6 +37,6 @@ def resnet18_classifier(specs, num_classes: int, in_channels: int = 3) -> nn.Mod
     net.avgpool = nn.Sequential(FieldPool(specs[-1]), nn.AdaptiveAvgPool2d(1))
     net.fc = nn.Linear(specs[-1].fields, num_classes)
     _init_like_torchvision(net)
-    net.ien_specs = {f"layer{stage}": spec for stage, spec in enumerate(specs, 1)}
+    net.fields = BuiltFields({f"layer{stage}": spec for stage, spec in enumerate(specs, 1)})
     net.channels = widths
     return net

@@ -12,13 +12,18 @@ class SiameseNet(nn.Module):
     """``forward(z, x)``: pairwise responses ``B x 1 x h x w`` of templates ``z`` on searches ``x``
     (images ``B x 3 x H x W``, float RGB 0..255), as training uses it."""
 
+    #: the backbone's calls in :meth:`forward`, in order: hooks on its layers see the exemplar batch, then the search
+    BRANCHES = ("exemplar", "search")
+
     def __init__(self, backbone: nn.Module, head: nn.Module = None):
         super().__init__()
         self.backbone = backbone
         self.head = head if head is not None else XCorrHead()
 
     def forward(self, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.backbone(z), self.backbone(x))
+        exemplar = self.backbone(z)  # the order of BRANCHES
+        search = self.backbone(x)
+        return self.head(exemplar, search)
 
 
 def backbone_state(state: dict) -> dict:

@@ -9,7 +9,7 @@ from collections import OrderedDict
 
 import torch.nn as nn
 
-from ientrack.models.cls_fields import FieldPool
+from ientrack.models.cls_fields import BuiltFields, FieldPool
 
 VGG11_LAYOUT = (64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M")
 
@@ -41,7 +41,7 @@ class VGG(nn.Module):
         self.features = nn.Sequential(layers)
         self.field_pool = FieldPool(specs[-1])
         self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(specs[-1].fields, num_classes))
-        self.ien_specs = {f"features.conv{i}": spec for i, spec in enumerate(specs, 1)}
+        self.fields = BuiltFields({f"features.conv{i}": spec for i, spec in enumerate(specs, 1)})
         self.channels = [spec.channels for spec in specs]
 
     def forward(self, x):

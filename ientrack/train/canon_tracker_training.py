@@ -18,7 +18,8 @@ from ientrack.checkpoint import load_checkpoint
 from ientrack.data.pairs import find_images
 from ientrack.data.frames import read_frame
 from ientrack.data.registry import load_dataset, parse_rot_prefix
-from ientrack.train.canon_trainer import CanonTrainConfig, export_weights, loss_weights, train_canonicalizer
+from ientrack.train.canon_trainer import loss_weights, train_canonicalizer
+from ientrack.train.settings import CanonSettings
 
 
 def shrink(image: np.ndarray, short_side: int) -> np.ndarray:
@@ -56,14 +57,14 @@ def upright_images(datasets=(), image_folders=(), data_root=None, frames_per_seq
 
 
 def retrain_canonicalizer(config: dict, images: list, out_dir, steps: Optional[int] = None,
-                          export: Optional[str] = None, resume: bool = True, seed: int = 0,
+                          export: Optional[str] = None, resume: bool = True, seed: Optional[int] = None,
                           progress: bool = True, device: str = "auto", save_every: Optional[int] = None) -> Path:
     """Train the canonicalizer of a ``siamfc_canonicalized`` tracker ``config`` (from
     :func:`ientrack.trackers.registry.load_config`) on ``images``; returns the exported file.
 
     Architecture and default steps come from the checkpoint ``config['canonicalizer_weights']`` names;
     the resumable state is ``out_dir/canonicalizer_last.pt``, written every ``save_every`` steps (default:
-    :class:`CanonTrainConfig`'s).
+    :class:`CanonSettings`'s).
     """
     current = config.get("canonicalizer_weights")
     if not current or not Path(current).is_file():
@@ -71,14 +72,13 @@ def retrain_canonicalizer(config: dict, images: list, out_dir, steps: Optional[i
                                 "its settings say which canonicalizer to train")
     _, meta = load_checkpoint(current)
     settings = meta["canonicalizer"]
-    train_config = CanonTrainConfig(canonicalizer=settings, steps=steps or int(meta.get("steps", 600)),
-                                    seed=seed, checkpoint_every=save_every or CanonTrainConfig.checkpoint_every,
-                                    **loss_weights(settings))
+    shipped = {"canonicalizer": settings, "steps": int(meta.get("steps", CanonSettings.steps)),
+               **loss_weights(settings)}
+    train_config = CanonSettings.from_dict(shipped, "canonicalizer", steps=steps, seed=seed, save_every=save_every)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    trained_on = {"trained_on": f"{len(images)} upright images (tools/train.py)"}
-    model, _ = train_canonicalizer(images, train_config, checkpoint=out_dir / "canonicalizer_last.pt",
-                                   resume=resume, progress=progress, extra_meta=trained_on, device=device)
     path = Path(export or current)
-    export_weights(path, model, train_config, trained_on)
+    train_canonicalizer(images, train_config, checkpoint=out_dir / "canonicalizer_last.pt", resume=resume,
+                        progress=progress, device=device, export=path,
+                        extra_meta={"trained_on": f"{len(images)} upright images (tools/train.py)"})
     return path

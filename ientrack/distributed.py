@@ -1,4 +1,6 @@
-"""Distributed data parallel and training-loop helpers shared by tracker and classification training.
+"""The process group of a job: who this process is, where it computes, and talking to the others.
+
+Shared by training (DDP) and evaluation (one share of the sequences per process).
 
 A job started by ``torchrun`` (one or many machines) finds ``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``,
 ``MASTER_ADDR`` and ``MASTER_PORT`` in its environment; a plain ``python`` run finds none and is a world
@@ -7,13 +9,9 @@ of one. The backend is NCCL on CUDA and gloo on CPU.
 import os
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Optional
 
-import cv2
 import torch
 import torch.distributed as dist
-from torch.utils.data import DataLoader, DistributedSampler
-from tqdm import tqdm
 
 from ientrack.device import resolve_device
 
@@ -132,59 +130,3 @@ def process_group(device: str = "auto"):
         raise
     if not joined_before:
         cleanup()
-
-
-def available_cpus() -> int:
-    """CPUs this process may run on (its affinity where the OS reports one, e.g. under a job scheduler)."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
-def steps_per_epoch(count: int, batch_size: int, ctx, what: str, more: str) -> int:
-    """Full batches per epoch and process for ``count`` training items; an error saying what to do
-    (``more``: how to get more ``what``) when there is none."""
-    steps = count // ctx.world_size // batch_size
-    if steps == 0:
-        fits = count // ctx.world_size
-        smaller = f"a --batch-size of at most {fits}" if fits else "fewer processes"
-        raise ValueError(f"{count} {what} make no batch of {batch_size} on each of {ctx.world_size} process(es): "
-                         f"use {smaller}, or {more}")
-    return steps
-
-
-def epoch_bar(state: dict, steps_per_epoch: int, epochs: int, max_steps: Optional[int], show: bool) -> tqdm:
-    """The progress bar of the epoch ``state`` (``epoch``, ``epoch_step``, ``step``) is in, advanced by
-    ``update()`` after each step: its total is the epoch's steps, or those left before ``max_steps``."""
-    total = steps_per_epoch
-    if max_steps is not None:
-        total = min(total, state["epoch_step"] + max(max_steps - state["step"], 0))
-    return tqdm(total=total, initial=state["epoch_step"], desc=f"epoch {state['epoch'] + 1}/{epochs}",
-                disable=not show, dynamic_ncols=True)
-
-
-class ForkSafeLoader(DataLoader):
-    """A DataLoader whose worker processes are forked while OpenCV runs on one thread, and keep that one
-    thread (the workers are the parallelism). A child forked while OpenCV's thread pool is up hangs at
-    its first parallel OpenCV call: a training whose process had just generated Builtin-train hung
-    before its first step."""
-
-    def __iter__(self):
-        threads = cv2.getNumThreads()
-        cv2.setNumThreads(1)
-        try:
-            return super().__iter__()
-        finally:
-            cv2.setNumThreads(threads)
-
-
-def epoch_loader(dataset, batch_size: int, workers: int, seed: int, epoch: int, skip_batches: int, ctx) -> DataLoader:
-    """This process's share of one shuffled epoch (``DistributedSampler``, the same order for a given
-    ``seed`` and ``epoch``), starting after ``skip_batches`` batches so that a resumed run continues where
-    it stopped. Its generator is its own, so the global RNG (which losses may draw from) stays untouched
-    and a resumed run matches an uninterrupted one."""
-    sampler = DistributedSampler(dataset, num_replicas=ctx.world_size, rank=ctx.rank, shuffle=True, seed=seed,
-                                 drop_last=True)
-    sampler.set_epoch(epoch)
-    indices = list(sampler)[skip_batches * batch_size:]
-    generator = torch.Generator().manual_seed(seed * 100_003 + epoch)
-    return ForkSafeLoader(dataset, batch_size=batch_size, sampler=indices, drop_last=True, num_workers=workers,
-                          pin_memory=ctx.device.type == "cuda", generator=generator)

@@ -1,0 +1,126 @@
+"""Every training setting and its one default, by task (pysot's ``config.py`` in dataclasses).
+
+The words are the same in every task: ``batch_size`` (items per step and process), ``save_every`` (steps
+between writes of the resumable state), ``seed``, ``workers``, ``epochs`` (or ``steps`` where the data
+are drawn at random), ``lr``. Where a run happens (``device``, default ``auto``: CUDA where there is one),
+mixed precision (``amp``) and resume are options of the run, not settings. A tracker's geometry
+(``exemplar_size``, ``instance_size``, ``context``, ``backbone``, ``out_scale``) is the tracker's own
+(its YAML, else its type's constructor defaults); its ``train:`` section holds :class:`TrackerSettings`.
+"""
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Optional
+
+from ientrack.data.pairs import PairSettings
+from ientrack.equivariance.canon_loss import CONTRASTIVE_WEIGHT
+from ientrack.eval.cls_metrics import C8_ANGLES
+from ientrack.train.loader import available_cpus
+
+
+@dataclass
+class LoopSettings:
+    """What every run of :func:`ientrack.train.trainer.fit` has."""
+
+    batch_size: int = 8  # items per step and process
+    save_every: int = 500  # steps between writes of the resumable state (also written at each epoch end and on Ctrl-C)
+    seed: int = 0  # initial weights, data order, augmentation
+
+    @classmethod
+    def from_dict(cls, values: Optional[dict], what: str = "training", **overrides):
+        """``values`` over the defaults, then the non-``None`` ``overrides``; unknown keys are an error."""
+        merged = {**(values or {}), **{k: v for k, v in overrides.items() if v is not None}}
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(merged) - known)
+        if unknown:
+            raise ValueError(f"{what}: unknown settings {unknown}; known: {sorted(known)}")
+        return cls(**merged)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+@dataclass
+class TrackerSettings(PairSettings, LoopSettings):
+    """A Siamese tracker's network trained on pairs (siamfc-pytorch's recipe); a tracker YAML's ``train:``
+    section overrides these, and so do tools/train.py's flags. The pairs' pose settings (``rotate``,
+    ``relative_angle``, ``rotate_fraction``) are :class:`ientrack.data.pairs.PairSettings`."""
+
+    epochs: int = 50  # passes over the pairs
+    batch_size: int = 8  # pairs per step and process
+    lr_start: float = 1e-2  # SGD's learning rate in the first epoch, log-spaced down to ...
+    lr_end: float = 1e-5  # ... this in the last
+    momentum: float = 0.9
+    weight_decay: float = 5e-4
+    r_pos: float = 16.0  # response cells within this many search-image pixels of the centre are positives
+    r_neg: float = 0.0  # cells beyond this are negatives (the ring between is ignored; 0: none)
+    workers: int = field(default_factory=lambda: min(4, available_cpus()))  # data-loading processes per training process
+    export_half: bool = True  # the exported weights in float16
+    backbone: Optional[str] = None  # the backbone's training form where it differs (re_siamfc: its e2cnn form)
+    ien: Optional[dict] = None  # the IEN term: {beta, group} on the layers the backbone declares (tracker_actor)
+
+    @classmethod
+    def from_config(cls, config: dict, **overrides) -> "TrackerSettings":
+        """The tracker config's ``train:`` section over the defaults, then the non-``None`` ``overrides``."""
+        return cls.from_dict(config.get("train"), f"tracker config {config.get('name', '?')} train", **overrides)
+
+    def lr_gamma(self) -> float:
+        """Per-epoch decay so that epoch ``e`` runs at ``logspace(lr_start, lr_end, epochs)[e]``."""
+        return (self.lr_end / self.lr_start) ** (1.0 / max(self.epochs - 1, 1))
+
+
+@dataclass
+class ClsConfig(LoopSettings):
+    """One classification experiment (``configs/cls/*.yaml``, a flat mapping of these settings). Defaults:
+    the IEN paper's Rot-MNIST recipe (CNNBasic, R4, beta 1, Adam, one cycle)."""
+
+    name: str = "rotmnist_ien_r4"  # the experiment (rows of the collated table)
+    # data: ientrack.data.cls_datasets.build_cls_dataset
+    dataset: str = "mnist"  # mnist | scale_mnist | stl10 | tiny_imagenet | imagefolder
+    data_root: Optional[str] = None  # the dataset's folder (None: the configured root)
+    input_size: Optional[int] = None  # pad / crop / resize images to this size
+    train_limit: Optional[int] = None  # train on a fixed subset of this many images
+    test_limit: Optional[int] = None  # test on a fixed subset of this many images
+    classes: Optional[list] = None  # the classes kept (imagefolder)
+    num_classes: Optional[int] = None  # the first N classes (imagefolder)
+    data_seed: int = 0  # which subset
+    train_rotation: bool = True  # each training image turned by a uniform random angle ...
+    rotation_padding: str = "zeros"  # ... padded so (zeros | reflection | border)
+    # model: ientrack.models.cls_models.build_cls_model
+    model: str = "cnn_basic"
+    group: str = "R4"  # the group of the model's fields and of the IEN term
+    field_spec: str = "homog"  # homog | hetero | plain (ientrack.models.cls_fields)
+    model_kw: dict = field(default_factory=dict)  # further keywords of the model (widths, hetero...)
+    # the IEN term, on the fields the model declares (steerable models: equivariant by construction, no term)
+    beta: float = 1.0  # its weight (0: the same doubled, group-augmented batches without the term)
+    ien_layers: Optional[list] = None  # a subset of the declared layers by name (None: all)
+    beta_ramp: float = 0.0  # share of the steps over which beta rises linearly from 0 (0: constant)
+    # optimisation: Adam and the one-cycle schedule of ientrack.train.schedules
+    epochs: int = 5
+    batch_size: int = 64  # images per step and process
+    lr: float = 5e-3  # the peak learning rate
+    weight_decay: float = 1e-7
+    pct_start: float = 0.25  # share of the steps rising to the peak
+    div_factor: float = 500.0  # the first learning rate is lr / div_factor ...
+    final_div_factor: float = 1.0  # ... and the last that divided by this
+    workers: int = 0  # data-loading processes
+    # evaluation (ientrack.eval.cls_metrics)
+    eval_batch_size: int = 256
+    eval_angles: list = field(default_factory=lambda: list(C8_ANGLES))
+
+
+@dataclass
+class CanonSettings(LoopSettings):
+    """A canonicalizer trained on upright photos (stored in its checkpoints' meta)."""
+
+    canonicalizer: dict = field(default_factory=lambda: {"trunk": "lite0", "group": "C4", "size": 64,
+                                                         "search": True, "trunk_stride": 16})  # build_canonicalizer's settings
+    steps: int = 600  # Adam steps, each on batch_size images drawn at random
+    batch_size: int = 32  # images per step
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    prior: float = 1.0  # weight of the prior toward the identity pose of upright images
+    consistency: float = 0.0  # weight of the consistency of the poses of the rotated copies
+    contrastive: float = CONTRASTIVE_WEIGHT  # weight of the contrastive term (0 for the e2cnn canonicalizer)
+    temperature: float = 0.1  # of the contrastive term
+    save_every: int = 50
+    bank_views: int = 6  # a frozen trunk: its features of this many augmented views of each image, cached
