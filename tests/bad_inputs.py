@@ -292,6 +292,9 @@ CASES = [
     Case("check-equivariance-runs-code",
          check_equivariance(lambda tmp: evil_checkpoint(tmp / "e.pt", tmp / "pwned")), 1,
          r"e\.pt: not a safe, readable checkpoint: it asks for posix\.system", absent=["pwned"]),
+    Case("cls-config-malformed-yaml", lambda tmp: (tmp / "cls.yaml").write_text("dataset: rotmnist\nmodel: [cnn\n")
+         and ["train_cls.py", "--config", str(tmp / "cls.yaml"), "--out", str(tmp / "run")], 1,
+         r"cls\.yaml, line 3: not valid YAML"),
     Case("demo-missing-video", lambda tmp: ["demo.py", "--source", str(tmp / "missing.mp4"), "--box", "1,1,5,5",
                                             "--no-window", "--output", str(tmp / "out.mp4")], 1, r"no such video file"),
     Case("bank-not-a-bank-tracker", bank_responses(tracker="opencv_mil"), 1, r"opencv_mil: not a bank"),

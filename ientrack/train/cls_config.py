@@ -2,9 +2,8 @@
 the settings of :class:`ientrack.train.settings.ClsConfig`."""
 from pathlib import Path
 
-import yaml
-
 from ientrack.train.settings import ClsConfig
+from ientrack.yaml_files import read_yaml_mapping
 
 
 def load_cls_config(path, **overrides) -> ClsConfig:
@@ -12,10 +11,7 @@ def load_cls_config(path, **overrides) -> ClsConfig:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"classification config not found: {path}")
-    with open(path, encoding="utf-8") as f:
-        values = yaml.safe_load(f) or {}
-    if not isinstance(values, dict):
-        raise ValueError(f"{path}: expected a mapping of settings, got {type(values).__name__}")
+    values = read_yaml_mapping(path)  # malformed YAML or no mapping: a ValueError naming the file and line
     try:
         return ClsConfig.from_dict(values, "classification", **overrides)
     except (TypeError, ValueError) as error:
