@@ -19,7 +19,7 @@ def test_named_sequences_load_alone_whatever_else_is_missing(small_benchmark):
     rotated = load_dataset(f"Rot4-{json_path}", str(tmp_path / "frames"), sequences=["Couple"])
     assert rotated.name == "Rot4-Small" and rotated.names == ["Couple"] and "IPR" in rotated[0].attributes
     with pytest.raises(DatasetNotFoundError, match=r"^Small has no sequence 'Crossing' \(missing or incomplete on "
-                                                   r"disk: Crossing \(frames .*0001.jpg.*\)\); its 1 sequence: Couple$"):
+                                                   r"disk: Crossing \(12 frames missing: .*0001\.jpg.*\)\); its 1 sequence: Couple$"):
         load_dataset(str(json_path), str(tmp_path / "frames"), sequences=["Couple", "Crossing"])
     with pytest.raises(DatasetNotFoundError, match=r"^Small has no sequence 'Cuple' \(.*\); closest: Couple$"):
         load_dataset(str(json_path), str(tmp_path / "frames"), sequences=["Cuple"])
