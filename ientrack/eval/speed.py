@@ -120,15 +120,15 @@ def _takes_backend(name: str) -> bool:
 
 
 def siamese_probes(tracker, frame, now=time.perf_counter):
-    """Backbone FLOPs of one frame (S scale crops), correlation FLOPs, and timers of the backbone step
+    """Backbone FLOPs of one frame (its search crops), correlation FLOPs, and timers of the backbone step
     alone and of the whole ``update``."""
-    x = tracker._patches(frame, tracker.base_x * tracker.scale * tracker.scales, 0.0, tracker.instance_size)
+    x = tracker._patches(frame, tracker.search_sides(), 0.0, tracker.instance_size)
     x = x.contiguous(memory_format=torch.channels_last)
     flops = conv_flops(torch_module(tracker.backbone), x)
     with torch.inference_mode():
         side = tracker.backbone(x).shape[-1] - tracker.bank.shape[-1] + 1
     searched = len(tracker._candidate_rotations())
-    corr = 2 * x.shape[0] * searched * tracker.bank[0].numel() * side ** 2
+    corr = 2 * len(tracker.scales) * searched * tracker.bank[0].numel() * side ** 2
     return (flops, corr, timer(lambda: tracker.backbone(x), tracker.device, now),
             timer(lambda: tracker.update(frame), tracker.device, now))
 

@@ -8,6 +8,7 @@ type's defaults. pysot's ``config.py`` is the model: one place, a comment per ke
 from dataclasses import dataclass, fields, replace
 
 CROP_BACKENDS = ("auto", "cv2", "torch")
+SCALE_SEARCHES = ("crops", "templates")
 ROTATION_SEARCHES = ("joint", "at_peak")
 
 
@@ -30,6 +31,9 @@ class SearchSettings:
     scale_step: float = 1.0375  # ratio between neighbouring search scales
     scale_penalty: float = 0.9745  # factor on the peak of every scale but the current one
     scale_lr: float = 0.59  # how far the size moves to the best scale (1: all the way)
+    scale_search: str = "crops"  # crops: one search crop per scale (SiamFC); templates: one search crop a frame,
+    # the template bank embedded at init at every scale (entry k shows the target scale_step ** k larger), so a
+    # frame costs one backbone pass instead of num_scales
     # -- rotation search: a bank of templates turned by evenly spaced angles ----------------------------
     num_rotations: int = 1  # bank entries, every 360 / num_rotations degrees (1: one upright template)
     angle_window: float = 180.0  # entries searched each frame: those within this many degrees of the current angle
@@ -46,6 +50,8 @@ class SearchSettings:
         """These settings, or a ``ValueError`` naming ``where`` and the setting that cannot work."""
         if self.crop_backend not in CROP_BACKENDS:
             raise ValueError(f"{where}: crop_backend must be auto, cv2 or torch, got {self.crop_backend!r}")
+        if self.scale_search not in SCALE_SEARCHES:
+            raise ValueError(f"{where}: scale_search must be crops or templates, got {self.scale_search!r}")
         if self.rotation_search not in ROTATION_SEARCHES:
             raise ValueError(f"{where}: rotation_search must be joint or at_peak, got {self.rotation_search!r}")
         if (self.angle_interpolation or self.normalized_rotation_scores) and self.rotation_search != "at_peak":

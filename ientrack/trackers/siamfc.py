@@ -4,7 +4,9 @@ At ``init`` the target's exemplar crop is taken at every angle of the bank and e
 (``R x C x h x w``). Each frame, the ``S`` scale crops of the search region go through the backbone in
 ONE batched pass and are correlated with the bank entries within ``angle_window`` of the current angle;
 the best (scale, rotation, position) with the scale penalty and the cosine window gives the new state
-(centre, size, angle). Images enter the backbone as float RGB in 0..255, as SiamFC trains them.
+(centre, size, angle). With ``scale_search: templates`` the scales move to the template side: the bank is
+embedded at every scale at ``init`` (``S R x C x h x w``, scale-major) and each frame embeds one search
+crop, at the current size, correlated with the ``S`` scaled copies of each candidate entry. Images enter the backbone as float RGB in 0..255, as SiamFC trains them.
 """
 import os
 import warnings
@@ -125,7 +127,9 @@ class SiamFCTracker(Tracker):
         self.angle_interpolation = s.angle_interpolation
         self.normalized_rotation_scores = s.normalized_rotation_scores
         self._window = None
-        self._search_buffer = np.empty((s.num_scales, s.instance_size, s.instance_size, 3), np.uint8)
+        self.scale_search = s.scale_search
+        self.search_factors = self.scales if s.scale_search == "crops" else np.ones(1)  # search crops' sides / current
+        self._search_buffer = np.empty((len(self.search_factors), s.instance_size, s.instance_size, 3), np.uint8)
 
     # -- crops and features -------------------------------------------------------------------------
     def _patches(self, image: np.ndarray, sizes, angles, out_size: int, out=None, center=None) -> torch.Tensor:
@@ -150,17 +154,21 @@ class SiamFCTracker(Tracker):
         self.base_x = self.base_z * self.instance_size / self.exemplar_size
         self.image_size = np.array(image.shape[1::-1], dtype=np.float64)
         self.border = mean_color(image)
-        # a bank entry at angle a shows the target turned by a: the crop turns back by -a
-        z = self._patches(image, self.base_z, -self.template_angles, self.exemplar_size)
+        # a bank entry at angle a shows the target turned by a: the crop turns back by -a; with the scales on
+        # the template side, entry (k, a) also shows it scales[k] times larger (a crop scales[k] times smaller)
+        template_factors = np.ones(1) if self.scale_search == "crops" else 1.0 / self.scales
+        sides = np.repeat(self.base_z * template_factors, len(self.template_angles))
+        angles = np.tile(-self.template_angles, len(template_factors))
+        z = self._patches(image, sides, angles, self.exemplar_size)
         self.bank = self.backbone(z)
         self.bank_norms = self.bank.flatten(1).norm(dim=1).float().cpu()
 
     @torch.inference_mode()
     def update(self, image: np.ndarray) -> TrackResult:
-        x = self._patches(image, self.base_x * self.scale * self.scales, 0.0, self.instance_size, self._search_buffer)
+        x = self._patches(image, self.search_sides(), 0.0, self.instance_size, self._search_buffer)
         features = self.backbone(x)
         candidates = self._candidate_rotations()
-        responses = self.head.against_bank(self.bank[candidates], features).float().cpu()
+        responses = self._responses(features, candidates)
         if self._window is None or self._window.shape[-1] != responses.shape[-1] * self.response_up:
             self._window = cosine_window(responses.shape[-1] * self.response_up)
         if self.rotation_search == "at_peak" and len(candidates) > 1:
@@ -168,7 +176,8 @@ class SiamFCTracker(Tracker):
         else:
             penalties = self.penalties[:, None] * self._rotation_penalties(candidates)[None, :]
             peak = locate_peak(responses, penalties, self._window, self.window_influence, self.response_up, self.total_stride)
-        search_scale = self.base_x * self.scale * self.scales[peak.scale] / self.instance_size
+        crop_index = peak.scale if self.scale_search == "crops" else 0
+        search_scale = self.search_sides()[crop_index] / self.instance_size
         self.center = np.clip(self.center + peak.displacement * search_scale, 0, self.image_size - 1)
         new_scale = self.scale * ((1 - self.scale_lr) + self.scale_lr * self.scales[peak.scale])
         self.scale = float(np.clip(new_scale, 4.0 / self.base_size.min(), (self.image_size / self.base_size).min()))
@@ -176,13 +185,32 @@ class SiamFCTracker(Tracker):
         self.angle = float(wrap_angle(self.angle + self.angle_lr * wrap_angle(measured - self.angle)))
         return self._result(0.5 * (1.0 + np.tanh(peak.response / 2)))  # sigmoid of the peak logit
 
+    def search_sides(self) -> np.ndarray:
+        """Sides in image pixels of this frame's search crops (one per scale, or one with the scales on the
+        template side)."""
+        return self.base_x * self.scale * self.search_factors
+
+    def _entries(self, candidates: np.ndarray, scale: Optional[int] = None) -> np.ndarray:
+        """Rows of ``self.bank`` of the ``candidates`` (bank indices): with the scales on the template side,
+        those of every scale (scale-major), or of ``scale`` alone; else the candidates themselves."""
+        if self.scale_search == "crops":
+            return candidates
+        scales = np.arange(len(self.scales)) if scale is None else np.array([scale])
+        return (scales[:, None] * len(self.template_angles) + candidates[None, :]).ravel()
+
+    def _responses(self, features: torch.Tensor, candidates: np.ndarray) -> torch.Tensor:
+        """``S x R' x h x w`` responses of the candidates at every scale (float, CPU)."""
+        responses = self.head.against_bank(self.bank[self._entries(candidates)], features)
+        return responses.reshape(len(self.scales), len(candidates), *responses.shape[-2:]).float().cpu()
+
     @torch.inference_mode()
     def bank_responses(self, image: np.ndarray, center) -> np.ndarray:
         """Every bank entry's highest response within one response cell of ``center`` (x, y), on the
         middle-scale search crop centred there: which rotation the features prefer at a known position
         (a diagnostic; the tracker's state is unchanged)."""
         x = self._patches(image, self.base_x * self.scale, 0.0, self.instance_size, center=center)
-        maps = self.head.against_bank(self.bank, self.backbone(x)).float()[0]
+        entries = self._entries(np.arange(len(self.template_angles)), (len(self.scales) - 1) // 2)
+        maps = self.head.against_bank(self.bank[entries], self.backbone(x)).float()[0]
         c = maps.shape[-1] // 2
         return maps[:, c - 1:c + 2, c - 1:c + 2].amax(dim=(1, 2)).cpu().numpy()
 
@@ -197,7 +225,7 @@ class SiamFCTracker(Tracker):
         near = all_up[:, max(iy - r, 0):iy + r + 1, max(ix - r, 0):ix + r + 1]
         scores = near.amax(dim=(1, 2)) * self._rotation_penalties(candidates)
         if self.normalized_rotation_scores:
-            scores = scores / self.bank_norms[candidates]
+            scores = scores / self.bank_norms[self._entries(candidates, peak.scale)]
         scores = scores.numpy()
         peak.rotation = int(scores.argmax())
         if self.angle_interpolation:
