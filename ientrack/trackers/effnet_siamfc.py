@@ -13,8 +13,10 @@ class EffNetSiamFCTracker(SiamFCTracker):
     (optional) are loaded on top of it, e.g. after fine-tuning. ``backend`` ``auto`` by default: ONNX
     Runtime where it is installed and the device is the CPU (the same boxes as torch, several times faster)."""
 
-    # 8k + 1: exact for the TF-"same" stride grid (127 is not): 17 -> 9x9 features, 33 -> 25x25, 17x17 response
-    defaults = replace(SiamFCTracker.defaults, exemplar_size=129, instance_size=257)
+    # 8k + 1: exact for the TF-"same" stride grid (127 is not): 17 -> 9x9 features, 33 -> 25x25, 17x17 response.
+    # The scales on the template side: one search crop a frame, a third of the backbone's work (the effnet_siamfc
+    # card's Speed section: the choice and its development scores)
+    defaults = replace(SiamFCTracker.defaults, exemplar_size=129, instance_size=257, scale_search="templates")
 
     def __init__(self, name: str = "effnet_siamfc", backbone: str = "effnet_lite0_s8",
                  backbone_args: Optional[dict] = None, backend: str = "auto", **kw):
