@@ -48,8 +48,9 @@ def test_every_search_setting_has_one_default_with_a_comment():
 def test_the_types_change_only_what_they_say():
     siamfc, effnet, canon = (type_defaults(t) for t in ("siamfc", "effnet_siamfc", "siamfc_canonicalized"))
     assert {k: v for k, v in siamfc.items() if k in setting_names()} == vars(SearchSettings())
-    assert {k for k in setting_names() if effnet[k] != siamfc[k]} == {"exemplar_size", "instance_size"}
-    assert (effnet["exemplar_size"], effnet["instance_size"], effnet["backbone"]) == (129, 257, "effnet_lite0_s8")
+    assert {k for k in setting_names() if effnet[k] != siamfc[k]} == {"exemplar_size", "instance_size", "scale_search"}
+    assert (effnet["exemplar_size"], effnet["instance_size"], effnet["backbone"], effnet["scale_search"]) == (
+        129, 257, "effnet_lite0_s8", "templates")
     assert "num_rotations" not in canon and canon["angle_window"] == 0.0  # the bank follows the canonicalizer's group
 
 
