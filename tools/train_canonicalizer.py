@@ -7,8 +7,8 @@
 file list, leaving the odd ones for ``tools/check_canonicalization.py --select odd``. ``--sequences``:
 tracking datasets (a name or a folder of sequences, ``folder@train`` for a split of its ``index.tsv``),
 ``--frames-per-sequence`` frames spread over each; ``--frame-kinds`` uses the whole frames and / or
-square crops about the target (twice SiamFC's context window), each shrunk to a shorter side of 128 px. Interrupt (Ctrl-C: the checkpoint is written, exit
-status 130) and re-run the same command to resume.
+square crops about the target (twice SiamFC's context window), each shrunk to a shorter side of 128 px.
+Interrupt (Ctrl-C: the checkpoint is written, exit status 130) and re-run the same command to resume.
 ``--trunk e2cnn`` trains the steerable canonicalizer of Kaba et al. instead, on the prior alone (the
 earlier method, to compare).
 """
@@ -38,7 +38,7 @@ def main(argv=None):
     parser.add_argument("--frame-kinds", nargs="+", default=["frames"], choices=FRAME_KINDS,
                         help="frames: the whole frames; targets: a crop about the target (default: frames)")
     parser.add_argument("--max-images", type=int, default=None,
-                        help="train on the first N of the selected photos of each --images folder only (a data-scaling curve)")
+                        help="train on the first N selected photos of each --images folder (a data-scaling curve)")
     parser.add_argument("--trunk", default="lite0", choices=["lite0", "small", "e2cnn"],
                         help="lite0: frozen ImageNet EfficientNet-Lite0 stages; small: a small CNN from "
                              "scratch; e2cnn: the steerable canonicalizer, prior loss only")
