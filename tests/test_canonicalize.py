@@ -264,9 +264,10 @@ def test_the_equivariant_canonicalizer_refuses_the_contrastive_term():
         train_canonicalizer(sky_photos(2, 0), config, progress=False)
 
 
-@pytest.mark.parametrize("path", ["ientrack/zoo/canonicalizer_c4.pt", "configs/ablations/canonicalizer_c4_e2cnn.pt"])
+@pytest.mark.parametrize("path", ["ientrack/zoo/canonicalizer_c4.pt", "configs/ablations/canonicalizer_c4_e2cnn.pt",
+                                  "configs/ablations/canonicalizer_c4_photos.pt"])
 def test_a_shipped_canonicalizer_makes_efficientnet_exactly_c4_invariant_on_photos(path):
-    """Both shipped canonicalizers are equivariant by construction (search over the copies; steerable
+    """The shipped canonicalizers are equivariant by construction (search over the copies; steerable
     regular fields), so EfficientNet-Lite0 behind them gives the same logits at every quarter turn."""
     canonicalizer = load_canonicalizer(Path(__file__).resolve().parents[1] / path)
     photos = [cv2.resize(getattr(skimage.data, name)(), (224, 224), interpolation=cv2.INTER_AREA)

@@ -1,20 +1,25 @@
-"""Train a C4 canonicalizer on a folder of upright photos (see docs/CANONICALIZATION.md).
+"""Train a C4 canonicalizer on upright photos and video frames (see docs/CANONICALIZATION.md).
 
-    python tools/train_canonicalizer.py --images /data/imagenet_samples --select even \
-        --checkpoint runs/canon_c4.pt --export ientrack/zoo/canonicalizer_c4.pt
+    python tools/train_canonicalizer.py --images /data/photos --sequences /data/real@train \
+        --frame-kinds frames targets --checkpoint runs/canon_c4.pt --export ientrack/zoo/canonicalizer_c4.pt
 
-``--select even`` trains on the even positions of the sorted file list, leaving the odd ones for
-``tools/check_canonicalization.py --select odd``. Interrupt (Ctrl-C: the checkpoint is written, exit
-status 130) and re-run the same command to resume.
+``--images``: folders of upright photos; ``--select even`` trains on the even positions of their sorted
+file list, leaving the odd ones for ``tools/check_canonicalization.py --select odd``. ``--sequences``:
+tracking datasets (a name or a folder of sequences, ``folder@train`` for a split of its ``index.tsv``),
+``--frames-per-sequence`` frames spread over each; ``--frame-kinds`` uses the whole frames and / or
+square crops about the target (twice SiamFC's context window), each shrunk to a shorter side of 128 px.
+Interrupt (Ctrl-C: the checkpoint is written, exit status 130) and re-run the same command to resume.
 ``--trunk e2cnn`` trains the steerable canonicalizer of Kaba et al. instead, on the prior alone (the
 earlier method, to compare).
 """
 import argparse
+from pathlib import Path
 
 import torch
 
 from ientrack.cli import add_progress_option, tool_main
 from ientrack.models.canonicalizers import build_canonicalizer
+from ientrack.train.canon_tracker_training import FRAME_KINDS, upright_images
 from ientrack.train.canon_trainer import loss_weights, read_image_folder, train_canonicalizer
 from ientrack.train.settings import CanonSettings
 
@@ -22,10 +27,18 @@ from ientrack.train.settings import CanonSettings
 @tool_main()
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--images", required=True, help="folder of upright photos (searched recursively)")
-    parser.add_argument("--select", default="all", choices=["all", "even", "odd"])
+    parser.add_argument("--images", nargs="+", default=[], metavar="DIR",
+                        help="folders of upright photos (searched recursively)")
+    parser.add_argument("--select", default="all", choices=["all", "even", "odd"],
+                        help="which of each --images folder's photos (sorted by path)")
+    parser.add_argument("--sequences", nargs="+", default=[], metavar="DATASET",
+                        help="tracking datasets whose frames are upright images, e.g. DIR@train")
+    parser.add_argument("--frames-per-sequence", type=int, default=5,
+                        help="frames spread evenly over each sequence (default %(default)s)")
+    parser.add_argument("--frame-kinds", nargs="+", default=["frames"], choices=FRAME_KINDS,
+                        help="frames: the whole frames; targets: a crop about the target (default: frames)")
     parser.add_argument("--max-images", type=int, default=None,
-                        help="train on the first N of the selected images only (a data-scaling curve)")
+                        help="train on the first N selected photos of each --images folder (a data-scaling curve)")
     parser.add_argument("--trunk", default="lite0", choices=["lite0", "small", "e2cnn"],
                         help="lite0: frozen ImageNet EfficientNet-Lite0 stages; small: a small CNN from "
                              "scratch; e2cnn: the steerable canonicalizer, prior loss only")
@@ -35,6 +48,7 @@ def main(argv=None):
     parser.add_argument("--width", type=int, default=16, help="e2cnn: channels of the first layer (then 2x, 2x)")
     parser.add_argument("--direct", action="store_true", help="predict the pose in one pass (no search)")
     parser.add_argument("--steps", type=int, default=CanonSettings.steps)
+    parser.add_argument("--seed", type=int, default=CanonSettings.seed)
     parser.add_argument("--batch-size", "--batch", dest="batch_size", type=int, default=CanonSettings.batch_size)
     parser.add_argument("--lr", type=float, default=CanonSettings.lr)
     parser.add_argument("--bank-views", type=int, default=CanonSettings.bank_views,
@@ -64,15 +78,26 @@ def main(argv=None):
     if args.trunk == "lite0":
         settings["trunk_stride"] = args.trunk_stride
     build_canonicalizer(**settings, pretrained=False)  # bad settings (an inexact e2cnn input size): one line, exit 1
-    images, names = read_image_folder(args.images, args.select)
-    if args.max_images:
-        images, names = images[:args.max_images], names[:args.max_images]
+    if not args.images and not args.sequences:
+        parser.error("give --images and / or --sequences: the upright images to learn from")
+    images, sources = [], []
+    for folder in args.images:
+        photos = read_image_folder(folder, args.select)[0][:args.max_images]
+        images += photos
+        sources.append(f"{len(photos)} photos of {Path(folder).name} (select={args.select})")
+    if args.sequences:  # the frames of the datasets, shrunk as upright_images does
+        frames = upright_images(args.sequences, frames_per_sequence=args.frames_per_sequence,
+                                progress=args.progress, kinds=args.frame_kinds)
+        images += frames
+        sources.append(f"{len(frames)} {' + '.join(args.frame_kinds)} of "
+                       f"{', '.join(Path(name).name for name in args.sequences)}")
+    print(f"training on {len(images)} upright images: {'; '.join(sources)}")
     config = CanonSettings(canonicalizer=settings, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
-                           bank_views=args.bank_views, save_every=args.save_every,
+                           bank_views=args.bank_views, save_every=args.save_every, seed=args.seed,
                            **loss_weights(settings, args.contrastive, args.consistency))
-    trained_on = {"trained_on": f"{len(names)} images of {args.images} (select={args.select})"}
+    data = {"trained_on": "; ".join(sources), "seed": args.seed}  # folder names only, never a workspace path
     _, losses = train_canonicalizer(images, config, checkpoint=args.checkpoint, resume=args.resume, device=args.device,
-                                    export=args.export, extra_meta=trained_on, progress=args.progress)
+                                    export=args.export, extra_meta=data, progress=args.progress)
     if losses:
         print(f"final loss {sum(losses[-20:]) / len(losses[-20:]):.4f} after {config.steps} steps")
     if args.export:

@@ -15,9 +15,11 @@ import numpy as np
 from tqdm import tqdm
 
 from ientrack.checkpoint import load_checkpoint
+from ientrack.crop import crop
 from ientrack.data.pairs import find_images
 from ientrack.data.frames import read_frame
 from ientrack.data.registry import load_dataset, parse_rot_prefix
+from ientrack.geometry import box_center, exemplar_side, valid_boxes
 from ientrack.train.canon_trainer import loss_weights, train_canonicalizer
 from ientrack.train.settings import CanonSettings
 
@@ -30,14 +32,41 @@ def shrink(image: np.ndarray, short_side: int) -> np.ndarray:
     return cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
 
 
+FRAME_KINDS = ("frames", "targets")
+
+
+def spread(count: int, picks: int) -> np.ndarray:
+    """``picks`` positions spread evenly over ``range(count)``, first and last included (fewer if they repeat)."""
+    return np.unique(np.linspace(0, count - 1, picks).round().astype(int))
+
+
+def target_crops(seq, frames_per_sequence: int, context: float = 0.5, scale: float = 2.0,
+                 size: int = 128) -> list:
+    """Square crops (``size`` px, upright) about the target in ``frames_per_sequence`` frames spread
+    evenly over the frames where it is in view: side ``scale`` times SiamFC's context window
+    (:func:`ientrack.geometry.exemplar_side`), the patch ``canon_siamfc`` asks the pose of."""
+    valid = np.flatnonzero(valid_boxes(seq.gt))
+    crops = []
+    for i in valid[spread(len(valid), frames_per_sequence)] if len(valid) else []:
+        box = seq.gt[i]
+        center = box_center(box) - (1.0 if seq.one_based else 0.0)
+        side = scale * exemplar_side(box[2:4], context)
+        crops.append(crop(seq.frame(int(i)), center, side, 0.0, size)[0])
+    return crops
+
+
 def upright_images(datasets=(), image_folders=(), data_root=None, frames_per_sequence: int = 1,
-                   short_side: int = 128, progress: bool = True, allow_partial: bool = False) -> list:
-    """RGB ``uint8`` images, shorter side at most ``short_side``: ``frames_per_sequence`` frames spread
-    evenly over every sequence of each dataset (a name for :func:`load_dataset`, or a loaded dataset)
-    and every image of the folders (``allow_partial``: the sequences present of an incomplete dataset).
-    Rotated datasets (``Rot-...``) are refused: their frames are turned."""
+                   short_side: int = 128, progress: bool = True, allow_partial: bool = False,
+                   kinds=("frames",)) -> list:
+    """RGB ``uint8`` images, shorter side at most ``short_side``: from ``frames_per_sequence`` frames spread
+    evenly over every sequence of each dataset (a name for :func:`load_dataset`, or a loaded dataset),
+    the whole frames and / or the crops about the target (``kinds`` of :data:`FRAME_KINDS`, see
+    :func:`target_crops`), and every image of the folders (``allow_partial``: the sequences present of an
+    incomplete dataset). Rotated datasets (``Rot-...``) are refused: their frames are turned."""
     if frames_per_sequence < 1:
         raise ValueError(f"frames per sequence must be at least 1, got {frames_per_sequence}")
+    if not kinds or set(kinds) - set(FRAME_KINDS):
+        raise ValueError(f"frame kinds must be among {', '.join(FRAME_KINDS)}, got {list(kinds)}")
     images = []
     for dataset in datasets:
         if isinstance(dataset, str):
@@ -46,8 +75,10 @@ def upright_images(datasets=(), image_folders=(), data_root=None, frames_per_seq
                                  f"turns them (use {parse_rot_prefix(dataset)[1]})")
             dataset = load_dataset(dataset, data_root, allow_partial=allow_partial)
         for seq in tqdm(list(dataset), desc=f"frames of {dataset.name}", disable=not progress):
-            picks = np.unique(np.linspace(0, len(seq) - 1, frames_per_sequence).round().astype(int))
-            images += [shrink(seq.frame(int(i)), short_side) for i in picks]
+            if "frames" in kinds:
+                images += [shrink(seq.frame(int(i)), short_side) for i in spread(len(seq), frames_per_sequence)]
+            if "targets" in kinds:
+                images += [shrink(patch, short_side) for patch in target_crops(seq, frames_per_sequence)]
     if image_folders:
         paths = find_images(image_folders)
         images += [shrink(read_frame(str(p)), short_side) for p in tqdm(paths, desc="images", disable=not progress)]
