@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from ientrack.eval.compare import metric_matrix, dataset_roots, real_groups, root_for
+from ientrack.eval.compare import dataset_roots, metric_matrix, pooled_table, real_groups, root_for, short_name
 from ientrack.eval.scoring import score_results
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
@@ -69,3 +69,22 @@ def test_the_orientation_matrix_has_the_rotated_datasets_only():
     header, _, row = metric_matrix(tables, "orientation_within_45").splitlines()
     assert header == "| tracker | Rot2-OTB100 | Rot2-VOT | real, Rot2 (3 seq.) |"
     assert row == "| t | 0.400 | 0.700 | 0.500 |"
+
+
+def test_the_headline_pools_each_rotation_speed_with_rotated_auc_and_angles():
+    def report(**metrics):
+        n = len(next(iter(metrics.values())))
+        return {"t": {"overall": {k: sum(v) / n for k, v in metrics.items()},
+                      "sequences": {f"s{i}": {k: v[i] for k, v in metrics.items()} for i in range(n)}}}
+
+    tables = {"OTB100": (report(success_auc=[0.4, 0.6]), ""), "../data/real@val": (report(success_auc=[0.2]), ""),
+              "Rot-OTB100": (report(success_auc=[0.3, 0.5], rotated_success_auc=[0.2, 0.4],
+                                    orientation_within_45=[1.0, 0.0]), ""),
+              "Rot-../data/real@val": (report(success_auc=[0.1], rotated_success_auc=[0.1],
+                                              orientation_within_45=[1.0]), "")}
+    header, _, row = pooled_table(tables).splitlines()
+    assert header == ("| tracker | real (3 seq.) | real, Rot2 (3 seq.) | real, Rot2 (3 seq.), rotated AUC "
+                      "| real, Rot2 (3 seq.), angle ok |")
+    assert row == "| t | 0.400 | 0.300 | 0.233 | 0.667 |"
+    assert metric_matrix(tables).splitlines()[0].startswith("| tracker | OTB100 | real@val | Rot-OTB100 | Rot-real@val |")
+    assert short_name("Rot4-../x/real@val") == "Rot4-real@val" and short_name("Rot4-OTB100") == "Rot4-OTB100"

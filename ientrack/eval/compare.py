@@ -67,35 +67,82 @@ def _overall(report: Optional[dict], tracker: str, key: str) -> Optional[float]:
     return ((report or {}).get(tracker) or {}).get("overall", {}).get(key)
 
 
+def short_name(dataset: str) -> str:
+    """A dataset's column header: a folder given by path shown by its last part (``Rot-real@val``)."""
+    omega, base = parse_rot_prefix(dataset)
+    if "/" not in base:
+        return dataset
+    return dataset[: len(dataset) - len(base)] + base.rstrip("/").rsplit("/", 1)[-1]
+
+
+class _Pools:
+    """Per-sequence means of ``key`` over each :func:`real_groups` pool of the datasets of ``tables``
+    (``None`` for a tracker that lacks some of the pool's sequences)."""
+
+    def __init__(self, tables: dict, key: str):
+        self.tables, self.key = tables, key
+        self.trackers = list(dict.fromkeys(t for report, _ in tables.values() for t in (report or {})))
+        self.names = [d for d in tables if any(_overall(tables[d][0], t, key) is not None for t in self.trackers)]
+        self.groups = real_groups(self.names)
+        self.counts = {label: max(sum(len(_sequence_values(tables[d][0], t, key)) for d in members)
+                                  for t in self.trackers) for label, members in self.groups.items()}
+
+    def header(self, label: str) -> str:
+        return f"{label} ({self.counts[label]} seq.)"
+
+    def mean(self, tracker: str, label: str) -> Optional[float]:
+        pooled = [a for d in self.groups[label] for a in _sequence_values(self.tables[d][0], tracker, self.key)]
+        return sum(pooled) / len(pooled) if len(pooled) == self.counts[label] else None
+
+
+def _table(headers: List[str], rows: Dict[str, List[Optional[float]]]) -> str:
+    lines = ["| tracker | " + " | ".join(headers) + " |", "|---|" + "---:|" * len(headers)]
+    for tracker, values in rows.items():
+        lines.append(f"| {tracker} | " + " | ".join("-" if a is None else f"{a:.3f}" for a in values) + " |")
+    return "\n".join(lines)
+
+
 def metric_matrix(tables: dict, key: str = "success_auc") -> str:
     """``key`` (a per-sequence metric of the reports) of each tracker (rows, in the order they ran) on each
     dataset that has it (columns), then the mean over the sequences of each :func:`real_groups` pool of
     those datasets (its column says how many sequences)."""
-    trackers = list(dict.fromkeys(t for report, _ in tables.values() for t in (report or {})))
-    names = [d for d in tables if any(_overall(tables[d][0], t, key) is not None for t in trackers)]
-    groups = real_groups(names)
-    counts = {label: max(sum(len(_sequence_values(tables[d][0], t, key)) for d in members) for t in trackers)
-              for label, members in groups.items()}
-    headers = names + [f"{label} ({counts[label]} seq.)" for label in groups]
-    lines = ["| tracker | " + " | ".join(headers) + " |", "|---|" + "---:|" * len(headers)]
-    for tracker in trackers:
-        values = [_overall(tables[d][0], tracker, key) for d in names]
-        for label, members in groups.items():
-            pooled = [a for d in members for a in _sequence_values(tables[d][0], tracker, key)]
-            values.append(sum(pooled) / len(pooled) if len(pooled) == counts[label] else None)
-        lines.append(f"| {tracker} | " + " | ".join("-" if a is None else f"{a:.3f}" for a in values) + " |")
-    return "\n".join(lines)
+    pools = _Pools(tables, key)
+    headers = [short_name(d) for d in pools.names] + [pools.header(label) for label in pools.groups]
+    return _table(headers, {t: [_overall(tables[d][0], t, key) for d in pools.names]
+                            + [pools.mean(t, label) for label in pools.groups] for t in pools.trackers})
+
+
+def pooled_table(tables: dict) -> str:
+    """The headline: each :func:`real_groups` pool's success AUC, then for the rotated pools the rotated
+    success AUC (polygon IoU) and the share of frames with the angle within 45 degrees; empty without pools."""
+    columns = [(label, "success_auc", "") for label in real_groups(list(tables))]
+    if not columns:
+        return ""
+    rotated = [label for label, _, _ in columns if label != "real"]
+    columns += [(label, "rotated_success_auc", ", rotated AUC") for label in rotated]
+    columns += [(label, "orientation_within_45", ", angle ok") for label in rotated]
+    pools = {key: _Pools(tables, key) for _, key, _ in columns}
+    present = [(label, key, note) for label, key, note in columns if label in pools[key].groups]
+    headers = [pools[key].header(label) + note for label, key, note in present]
+    trackers = pools["success_auc"].trackers
+    return _table(headers, {t: [pools[key].mean(t, label) for label, key, _ in present] for t in trackers})
 
 
 def results_page(tables: dict, command: str, device: str) -> str:
     """The markdown page: command, machine, the success AUC and orientation matrices, then each dataset's
     full table."""
+    pooled = pooled_table(tables)
+    headline = ["## Pooled real sequences", "",
+                "Means over the sequences of every real (not Builtin) dataset below, at each rotation speed: success "
+                "AUC; under rotation also the rotated success AUC (polygon IoU) and the share of frames with the "
+                "angle within 45 degrees.", "", pooled, ""] if pooled else []
     parts = [
         "# Results", "",
         "Generated by this command (rerun it to regenerate this page; finished sequences are reused from "
         "the results folder unless `--overwrite`):", "", "```bash", command, "```", "",
         f"Machine: {machine(device)}. Date: {datetime.date.today().isoformat()}. Metrics: "
         "`docs/PROTOCOLS.md`. FPS is measured on this machine, with the frame decoding excluded.", "",
+        *headline,
         "## Success AUC", "", metric_matrix(tables), "",
         "## Orientation: share of frames with the angle within 45 degrees", "",
         "Datasets with ground-truth angles (the Rot- datasets, Builtin, whose targets turn, and Builtin-still, "
