@@ -1,5 +1,7 @@
 """The extractor stage: EfficientNet-Lite0's trunk fine-tuned with the IEN term beside a distillation
 from its frozen copy (ientrack/train/extractor_trainer.py), and its weights in the tracker."""
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -13,6 +15,7 @@ from ientrack.trackers.registry import build_tracker
 from ientrack.train.extractor_trainer import FrozenNorms, train_extractor
 from ientrack.train.settings import ExtractorSettings
 
+CONFIG = Path(__file__).resolve().parents[1] / "configs" / "effnet_ien_siamfc.yaml"
 C4 = group_from_name("C4")
 
 
@@ -68,10 +71,12 @@ def test_the_exported_trunk_is_small_and_loads_into_the_tracker(tmp_path):
     assert any(not torch.allclose(state["backbone." + k].float(), v, atol=1e-3) for k, v in untuned.items()
                if v.is_floating_point())  # the two steps moved the trunk
     frames, boxes = translating_sequence(n=3, step=(6.0, 4.0))
-    tracker = build_tracker("effnet_siamfc", device="cpu", crop_backend="cv2", backend="torch", weights=str(path))
+    tracker = build_tracker(str(CONFIG), device="cpu", crop_backend="cv2", backend="torch", weights=str(path))
     assert tracker.meta["steps"] == 2
     predicted, _ = tracker.track(frames, boxes[0])
     assert predicted.shape == (3, 4)
+    shipped = build_tracker(str(CONFIG), device="cpu", backend="torch")
+    assert shipped.meta["stage"] == "extractor" and shipped.meta["finished"]
 
 
 def test_the_stage_resumes_and_refuses_an_inexact_size(tmp_path):
