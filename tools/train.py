@@ -16,6 +16,15 @@ and the images of --image-folder. Its weights replace the config's canonicalizer
 --export; a --max-steps run writes OUT/canonicalizer.pt).
 
   python tools/train.py --tracker canon_siamfc --data GOT10k-train
+
+An effnet_siamfc config with a ``train: {extractor: ...}`` section fine-tunes its pretrained extractor
+first (--stage extractor): the IEN term beside a distillation from the frozen ImageNet trunk, on upright
+views of --image-folder images and of --repeat frames of every --data sequence
+(ientrack/train/extractor_trainer.py). The trunk replaces the config's weights (or goes to --export; a
+run stopped early writes OUT/extractor.pt).
+
+  python tools/train.py --config configs/effnet_ien_siamfc.yaml --stage extractor --data real@train \
+      --image-folder photos --repeat 20
 """
 import argparse
 import sys
@@ -24,8 +33,9 @@ from pathlib import Path
 from ientrack.cli import add_progress_option, tool_main
 from ientrack.data.pairs import pair_sources
 from ientrack.train.canon_tracker_training import retrain_canonicalizer, upright_images
-from ientrack.train.settings import CanonSettings, TrackerSettings
-from ientrack.train.tracker_trainer import train_tracker
+from ientrack.train.extractor_trainer import train_extractor
+from ientrack.train.settings import CanonSettings, ExtractorSettings, TrackerSettings
+from ientrack.train.tracker_trainer import tracker_geometry, train_tracker
 from ientrack.trackers.registry import available_trackers, load_config
 
 
@@ -49,6 +59,22 @@ def train_the_canonicalizer(config: dict, args, out: str) -> int:
                                  progress=args.progress)
     print(f"trained the canonicalizer on {len(images)} upright images; wrote {path}")
     return 0
+
+
+def train_the_extractor(config: dict, args, out: str) -> int:
+    section = (config.get("train") or {}).get("extractor")
+    if config["type"] != "effnet_siamfc" or section is None:
+        raise ValueError(f"--stage extractor needs an effnet_siamfc config with a train: {{extractor: ...}} section; "
+                         f"{config['name']} (type {config['type']}) has none")
+    settings = ExtractorSettings.from_dict(section, f"tracker config {config['name']} train.extractor",
+                                           seed=args.seed, batch_size=args.batch_size, save_every=args.save_every)
+    images = upright_images(args.data, args.image_folder, args.data_root, frames_per_sequence=args.repeat,
+                            short_side=settings.short_side, progress=args.progress, allow_partial=args.allow_partial)
+    result = train_extractor(images, settings, out, tracker_geometry(config)["backbone"], resume=args.resume,
+                             device=args.device, export=args.export, weights=config.get("weights"),
+                             max_steps=args.max_steps, max_minutes=args.max_minutes, progress=args.progress,
+                             extra_meta={"trained_on": f"{len(images)} upright images (tools/train.py --stage extractor)"})
+    return 0 if result["step"] > 0 else 1
 
 
 TRAINERS = {"siamfc": train_the_network, "siamfc_canonicalized": train_the_canonicalizer}  # by tracker type
@@ -91,16 +117,21 @@ def main(argv=None):
     parser.add_argument("--rotate", action=argparse.BooleanOptionalAction, default=None,
                         help="turn search crops by random angles (rotation-equivariant trackers)")
     parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--stage", choices=["tracker", "extractor"], default="tracker",
+                        help="extractor: fine-tune an effnet_siamfc config's pretrained extractor (its train.extractor "
+                             "section) instead of training the tracker")
     add_progress_option(parser)
     args = parser.parse_args(argv)
     config = load_config(args.config or args.tracker)  # an unknown tracker or a bad config: one line, exit 1
+    out = args.out or str(Path("runs") / Path(args.config or args.tracker).stem)
+    if args.stage == "extractor":
+        return train_the_extractor(config, args, out)
     if config["type"] not in TRAINERS:
         trainable = [name for name in available_trackers() if load_config(name)["type"] in TRAINERS]
         raise ValueError(f"tracker {config['name']} (type {config['type']}) has nothing to train; "
                          f"trainable trackers: {', '.join(trainable)}")
     if not args.data and not args.image_folder:
         raise ValueError("give training data: --data GOT10k-train and/or --image-folder DIR")
-    out = args.out or str(Path("runs") / Path(args.config or args.tracker).stem)
     return TRAINERS[config["type"]](config, args, out)  # missing data, too little of it...: one line, exit 1
 
 if __name__ == "__main__":

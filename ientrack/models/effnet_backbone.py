@@ -10,13 +10,17 @@ The padding leaves strong features along the map's border, the same in every cro
 the response's peak to its own border (a translating patch is lost within 2 frames). So ``border`` cells
 (4 by default: well inside the padding's reach) are cut from every side of every map, template and search
 alike: the response keeps its size (129 / 257: 9 x 9 and 25 x 25 -> 17 x 17) and its centre. No other
-normalisation is needed (the block ends in batch norm; no training).
+normalisation is needed (the block ends in batch norm).
+
+For the IEN term (:mod:`ientrack.train.extractor_trainer`) the trunk declares its block outputs as regular
+fields of a group (:meth:`EffNetLite0Stride8.fields`); their channels (16, 24, 24, 40, 40) divide by 4 and 8.
 """
 import math
 
 import torch
 import torch.nn as nn
 
+from ientrack.equivariance import FieldSpec, PlanarGroup
 from ientrack.models.efficientnet_lite import SameConv2d, efficientnet_lite0
 
 
@@ -49,6 +53,15 @@ class EffNetLite0Stride8(nn.Module):
             raise ValueError(f"effnet_lite0_s8: a {tuple(x.shape[-2:])} input gives {tuple(y.shape[-2:])} features, "
                              f"too small to cut a border of {b}")
         return y[..., b:y.shape[-2] - b, b:y.shape[-1] - b] if b else y
+
+    def fields(self, group: PlanarGroup) -> dict[str, FieldSpec]:
+        """Each block's output (``trunk._blocks.i``) as regular fields of ``group``: ``channels / |G|``
+        fields of ``|G|`` channels (the IEN term's taps; the border is not cut there)."""
+        blocks = {f"trunk._blocks.{i}": block._project_conv.out_channels for i, block in enumerate(self.trunk._blocks)}
+        uneven = {name: channels for name, channels in blocks.items() if channels % group.order}
+        if uneven:
+            raise ValueError(f"effnet_lite0_s8: {group.name} needs channels divisible by {group.order}, got {uneven}")
+        return {name: FieldSpec.homogeneous(channels, group.order) for name, channels in blocks.items()}
 
     def exact_input(self, size: int) -> bool:
         """True when every TF-"same" conv samples a ``size x size`` crop symmetrically (``size % 8 == 1``).

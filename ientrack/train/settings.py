@@ -57,6 +57,7 @@ class TrackerSettings(PairSettings, LoopSettings):
     export_half: bool = True  # the exported weights in float16
     backbone: Optional[str] = None  # the backbone's training form where it differs (re_siamfc: its e2cnn form)
     ien: Optional[dict] = None  # the IEN term: {beta, group} on the layers the backbone declares (tracker_actor)
+    extractor: Optional[dict] = None  # the extractor's own stage before the pairs (tools/train.py --stage extractor): ExtractorSettings
 
     @classmethod
     def from_config(cls, config: dict, **overrides) -> "TrackerSettings":
@@ -124,3 +125,23 @@ class CanonSettings(LoopSettings):
     temperature: float = 0.1  # of the contrastive term
     save_every: int = 50
     bank_views: int = 6  # a frozen trunk: its features of this many augmented views of each image, cached
+
+
+@dataclass
+class ExtractorSettings(LoopSettings):
+    """A pretrained extractor (``effnet_lite0_s8``) fine-tuned on still images with the IEN term beside a
+    distillation from its frozen copy (:mod:`ientrack.train.extractor_trainer`); a tracker YAML's
+    ``train: {extractor: ...}`` section overrides these, and so do tools/train.py's flags."""
+
+    steps: int = 400  # Adam steps, each on batch_size views drawn at random
+    batch_size: int = 8  # views per step (the IEN term doubles them: x and g x)
+    lr: float = 1e-4  # the peak learning rate (one cycle, ientrack.train.schedules)
+    weight_decay: float = 0.0  # 0: the distillation alone holds the weights near ImageNet's
+    size: int = 129  # the views' side in pixels: 8k + 1, exact for the trunk's stride grid under C4
+    beta: float = 1.0  # weight of the IEN term (0: distillation alone, no doubled batch)
+    group: str = "C4"  # the IEN term's group (exact: C4, C2, D4; C8 compares inside the disk)
+    distill: float = 1.0  # weight of the MSE between the trunk's and its frozen copy's features of the upright views
+    min_scale: float = 0.5  # a view is a random square of this much to all of the image's shorter side ...
+    max_angle: float = 10.0  # ... turned by at most this many degrees (the IEN term adds the group's turns)
+    short_side: int = 256  # images and frames are shrunk to this shorter side when read
+    save_every: int = 50
