@@ -57,3 +57,25 @@ def test_three_steps_on_real_train_and_photos_export_the_head_alone_and_the_trac
     with pytest.raises(ValueError, match="do not fit the backbone"):  # another width: refused, not half-loaded
         build_tracker(str(config), weights=str(tmp_path / "run" / "weights.pt"), backbone_args={"adjust": 16},
                       device="cpu", backend="torch")
+
+
+def test_the_feature_cache_holds_the_trunks_features_of_the_pairs_and_a_rerun_reuses_it(tmp_path, capsys):
+    import skimage.data
+
+    from ientrack.data.pairs import StillImagePairSource, TrainingPairs
+    from ientrack.train.feature_cache import DrawnPairs
+    from ientrack.train.tracker_trainer import train_tracker
+
+    pairs = TrainingPairs([StillImagePairSource([skimage.data.astronaut(), skimage.data.coffee()])], 129, 257)
+    config = dict(CONFIG, train={"feature_cache": 6, "batch_size": 3, "epochs": 2})
+    result = train_tracker(config, pairs, tmp_path, device="cpu", workers=0, progress=False)
+    assert result["step"] == 4  # 2 epochs of the 6 cached pairs
+    state, _ = load_checkpoint(tmp_path / "features.pt")
+    assert state["z"].shape == (6, 40, 9, 9) and state["x"].shape == (6, 40, 25, 25)
+    z, x = DrawnPairs(pairs, 6)[5]  # pair 5: the third epoch's second pair (2 pairs an epoch)
+    with torch.no_grad():
+        expected = build_backbone("effnet_lite0_s8").frozen_features(x[None].float())[0]
+    assert torch.allclose(state["x"][5].float(), expected, atol=1e-2, rtol=1e-2)
+    capsys.readouterr()
+    train_tracker(config, pairs, tmp_path, device="cpu", workers=0, resume=False, progress=False)
+    assert "reusing the frozen features of 6 pairs" in capsys.readouterr().out

@@ -57,14 +57,23 @@ class EffNetLite0Stride8(nn.Module):
         self.trunk.eval()
         return self
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    @property
+    def trained(self) -> nn.Module | None:
+        """The part that learns (the adjust layer), behind :meth:`frozen_features`."""
+        return self.adjust
+
+    def frozen_features(self, x: torch.Tensor) -> torch.Tensor:
+        """The trunk's features with the border cut: the frozen part's output."""
         with torch.set_grad_enabled(torch.is_grad_enabled() and not self.training):  # training: no graph through the trunk
             y = self.trunk(x)
         b = self.border
         if min(y.shape[-2:]) <= 2 * b:
             raise ValueError(f"effnet_lite0_s8: a {tuple(x.shape[-2:])} input gives {tuple(y.shape[-2:])} features, "
                              f"too small to cut a border of {b}")
-        y = y[..., b:y.shape[-2] - b, b:y.shape[-1] - b] if b else y
+        return y[..., b:y.shape[-2] - b, b:y.shape[-1] - b] if b else y
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.frozen_features(x)
         return self.adjust(y) if self.adjust is not None else y
 
     def exact_input(self, size: int) -> bool:

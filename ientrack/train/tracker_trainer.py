@@ -22,6 +22,7 @@ from ientrack.models.heads import XCorrHead
 from ientrack.models.registry import build_backbone
 from ientrack.models.siamese import SiameseNet, backbone_state
 from ientrack.precision import amp_dtype
+from ientrack.train.feature_cache import cached_features
 from ientrack.train.loader import DatasetEpochs
 from ientrack.train.settings import TrackerSettings
 from ientrack.train.siamese_loss import BalancedLoss
@@ -133,16 +134,26 @@ def _train(config, pairs, out_dir, settings, ctx, resume, amp, stop, export, pre
     net = on_device(net, ctx)
     loss_fn = BalancedLoss(response_size(net, pairs.exemplar_size, pairs.instance_size),
                            net.backbone.total_stride, settings.r_pos, settings.r_neg).to(ctx.device)
-    actor = TrackerActor(net, loss_fn, build_ien(net.backbone, settings.ien), ctx.device)
-    optimizer = torch.optim.SGD(net.parameters(), lr=settings.lr_start, momentum=settings.momentum,
-                                weight_decay=settings.weight_decay)
-    scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, settings.lr_gamma())
-    data = DatasetEpochs(pairs, settings.batch_size, settings.workers, settings.seed, ctx, "training pairs",
-                         "more data (sequences, images, a larger --repeat)")
     geometry = tracker_geometry(config)
     network = {"backbone": settings.backbone or geometry["backbone"]}
     if geometry["backbone_args"]:
         network["backbone_args"] = geometry["backbone_args"]
+    trained, items, workers = net, pairs, settings.workers
+    if settings.feature_cache:  # the frozen part's features of a fixed set of pairs; the trained part learns on them
+        if getattr(net.backbone, "trained", None) is None:
+            raise ValueError(f"feature_cache: backbone {network['backbone']} has no frozen part to cache")
+        key = {"pairs": settings.feature_cache, "seed": settings.seed, "sources": describe(pairs.sources),
+               "max_gap": settings.max_gap, "backbone": network["backbone"],
+               "backbone_args": {k: v for k, v in (geometry["backbone_args"] or {}).items() if k != "adjust"}}
+        items = cached_features(net.backbone, pairs, settings.feature_cache, key, out_dir, workers, ctx.is_main)
+        trained, workers = SiameseNet(net.backbone.trained, net.head), 0
+        network["feature_cache"] = settings.feature_cache
+    actor = TrackerActor(trained, loss_fn, build_ien(trained.backbone, settings.ien), ctx.device)
+    optimizer = torch.optim.SGD(trained.parameters(), lr=settings.lr_start, momentum=settings.momentum,
+                                weight_decay=settings.weight_decay)
+    scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, settings.lr_gamma())
+    data = DatasetEpochs(items, settings.batch_size, workers, settings.seed, ctx, "training pairs",
+                         "more data (sequences, images, a larger --repeat)")
     run = Run(settings.epochs, "tracker", network, out_dir / LAST, resume, settings.save_every,
               "epoch", amp, stop, progress)
     state, _ = fit(actor, data, optimizer, ctx, run, scheduler)
