@@ -10,7 +10,8 @@
 Training resumes from OUT/last.pt unless --no-resume; last.pt is written every --save-every steps, at each
 epoch end and on Ctrl-C (which exits with status 130). The trained weights go to the file the tracker
 config's ``weights`` names (or --export). A run stopped by --max-steps exports to OUT/weights.pt instead.
-Only trackers with something to learn train: a ``siamfc`` network or a canonicalizer.
+Only trackers with something to learn train: a ``siamfc`` network, effnet_siamfc's adjust layer (on its frozen
+extractor, ``feature_cache``: the extractor's features of a fixed set of pairs computed once) or a canonicalizer.
 
 A canonicalized tracker (canon_siamfc) has a pretrained extractor; what it learns is its canonicalizer,
 from upright photos: --repeat frames spread over every sequence of --data (every GOT-10k frame is one)
