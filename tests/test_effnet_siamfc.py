@@ -1,4 +1,5 @@
-"""effnet_siamfc: EfficientNet-Lite0's pretrained stride-8 features behind SiamFC, untrained for tracking."""
+"""effnet_siamfc: EfficientNet-Lite0's pretrained stride-8 features behind SiamFC, with its trained adjust layer
+and without any head (the ImageNet features as they are)."""
 import numpy as np
 import pytest
 import torch
@@ -42,20 +43,24 @@ def test_the_exactness_rule_is_what_mirror_symmetric_kernels_see():
     assert flip_error(129) < 1e-5 and flip_error(127) > 1e-2
 
 
+NO_HEAD = {"backbone_args": {"border": 4}, "weights": ""}  # the trunk's features alone: no adjust layer, no weights
+
+
 def track_errors(frames, boxes, **overrides):
     tracker = build_tracker("effnet_siamfc", device="cpu", crop_backend="cv2", **overrides)
     predicted, _ = tracker.track(frames, boxes[0])
     return np.linalg.norm(box_center(predicted) - box_center(boxes), axis=1), predicted
 
 
-def test_pretrained_features_track_a_translating_patch_without_training():
+@pytest.mark.parametrize("overrides", [NO_HEAD, {}], ids=["features alone", "shipped head"])
+def test_pretrained_features_track_a_translating_patch_with_and_without_the_head(overrides):
     frames, boxes = translating_sequence(n=5, step=(6.0, 4.0))
-    errors, predicted = track_errors(frames, boxes)
+    errors, predicted = track_errors(frames, boxes, **overrides)
     assert errors.max() < 2.0, errors
     assert np.allclose(predicted[:, 2:] / boxes[:, 2:], 1.0, atol=0.08)
 
 
 def test_without_the_border_cut_the_padding_pulls_the_peak_away():
     frames, boxes = translating_sequence(n=3, step=(6.0, 4.0))
-    errors, _ = track_errors(frames, boxes, backbone_args={"border": 0})
+    errors, _ = track_errors(frames, boxes, **dict(NO_HEAD, backbone_args={"border": 0}))
     assert errors[-1] > 20, errors

@@ -48,6 +48,14 @@ def test_the_boxes_on_real_video_are_identical(trackers):
     assert np.array_equal(boxes["torch"], boxes["onnx"])
 
 
+def test_effnet_siamfcs_head_is_exported_with_the_trunk_and_gives_the_same_boxes():
+    frames, box = real_frames(12)
+    trackers = {b: build_tracker("effnet_siamfc", device="cpu", backend=b) for b in ("torch", "onnx")}
+    assert trackers["torch"].backbone.adjust is not None  # the trained adjust layer (folded into one conv)
+    boxes = {b: t.track(frames, box)[0] for b, t in trackers.items()}
+    assert np.array_equal(boxes["torch"], boxes["onnx"])
+
+
 def test_auto_means_onnx_on_the_cpu_where_installed_and_torch_elsewhere(monkeypatch):
     cpu, cuda = torch.device("cpu"), torch.device("cuda")
     assert resolve_backend("auto", cpu) == "onnx" and resolve_backend("auto", cuda) == "torch"

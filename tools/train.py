@@ -4,11 +4,14 @@
   python tools/train.py --tracker siamfc --data GOT10k-train                      # the reference run
   torchrun --nproc_per_node 4 tools/train.py --tracker siamfc --data GOT10k-train # 4 GPUs (or machines)
   python tools/train.py --tracker siamfc --image-folder photos/ --max-steps 3 --device cpu   # a smoke run
+  python tools/train.py --tracker effnet_siamfc --data data/real@train --data Builtin-train --image-folder photos \
+      --mixture real@train=0.6 photos=0.2 Builtin-train=0.2 --pairs-per-epoch 800        # a mixture of sources
 
 Training resumes from OUT/last.pt unless --no-resume; last.pt is written every --save-every steps, at each
 epoch end and on Ctrl-C (which exits with status 130). The trained weights go to the file the tracker
 config's ``weights`` names (or --export). A run stopped by --max-steps exports to OUT/weights.pt instead.
-Only trackers with something to learn train: a ``siamfc`` network or a canonicalizer.
+Only trackers with something to learn train: a ``siamfc`` network, effnet_siamfc's adjust layer (on its frozen
+extractor, ``feature_cache``: the extractor's features of a fixed set of pairs computed once) or a canonicalizer.
 
 A canonicalized tracker (canon_siamfc) has a pretrained extractor; what it learns is its canonicalizer,
 from upright photos: --repeat frames spread over every sequence of --data (every GOT-10k frame is one)
@@ -40,9 +43,12 @@ from ientrack.trackers.registry import available_trackers, load_config
 
 
 def train_the_network(config: dict, args, out: str) -> int:
-    data = pair_sources(args.data, args.image_folder, data_root=args.data_root, repeat=args.repeat,
+    max_gap = TrackerSettings.from_config(config, max_gap=args.max_gap).max_gap
+    data = pair_sources(args.data, args.image_folder, data_root=args.data_root, max_gap=max_gap, repeat=args.repeat,
                         allow_partial=args.allow_partial)
-    result = train_tracker(config, data, out, epochs=args.epochs, batch_size=args.batch_size,
+    mixture = dict(args.mixture) if args.mixture else None
+    result = train_tracker(config, data, out, epochs=args.epochs, batch_size=args.batch_size, max_gap=max_gap,
+                           mixture=mixture, pairs_per_epoch=args.pairs_per_epoch,
                            lr=args.lr, device=args.device, resume=args.resume, amp=args.amp, workers=args.workers,
                            max_steps=args.max_steps, max_minutes=args.max_minutes, save_every=args.save_every,
                            export=args.export, pretrained=args.pretrained, seed=args.seed, rotate=args.rotate,
@@ -77,7 +83,19 @@ def train_the_extractor(config: dict, args, out: str) -> int:
     return 0 if result["step"] > 0 else 1
 
 
-TRAINERS = {"siamfc": train_the_network, "siamfc_canonicalized": train_the_canonicalizer}  # by tracker type
+TRAINERS = {"siamfc": train_the_network, "effnet_siamfc": train_the_network,  # by tracker type
+            "siamfc_canonicalized": train_the_canonicalizer}
+
+
+def source_share(text: str):
+    """``NAME=SHARE`` of --mixture: (name, share)."""
+    name, sep, share = text.rpartition("=")
+    try:
+        if not (sep and name):
+            raise ValueError(text)
+        return name, float(share)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected NAME=SHARE (e.g. real@train=0.6), got {text!r}") from None
 
 
 @tool_main()
@@ -102,6 +120,14 @@ def main(argv=None):
     parser.add_argument("--out", default=None, help="folder of last.pt, the resumable state (default runs/<tracker>)")
     parser.add_argument("--repeat", type=int, default=1, help="pairs per sequence and per image in one epoch (small data); "
                                                                       "canon_siamfc: frames per sequence")
+    parser.add_argument("--max-gap", type=int, default=None,
+                        help=f"frames of a sequence pair at most this far apart (default {TrackerSettings.max_gap})")
+    parser.add_argument("--mixture", nargs="+", type=source_share, default=None, metavar="NAME=SHARE",
+                        help="each source's share of an epoch's pairs: a --data dataset by its name (real@train, "
+                             "Builtin-train), an --image-folder by its folder's name (photos); default: the "
+                             "config's train section, else each source's sequences / images x --repeat")
+    parser.add_argument("--pairs-per-epoch", type=int, default=None,
+                        help="an epoch's size (default: the sources' sequences and images x --repeat)")
     parser.add_argument("--max-steps", type=int, default=None, help="stop after this many steps (smoke runs)")
     parser.add_argument("--max-minutes", type=float, default=None,
                         help="stop after this much training time, saving last.pt (a later run resumes)")

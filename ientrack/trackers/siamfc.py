@@ -34,7 +34,8 @@ TRAIN_COMMAND = "python tools/train.py --tracker siamfc"
 
 def load_backbone_weights(backbone: nn.Module, path: str, train_command: str = TRAIN_COMMAND) -> dict:
     """Load ``path`` (a SiameseNet checkpoint, keys ``backbone.*``, or a bare backbone one) into
-    ``backbone``; returns the checkpoint's meta. A missing file names the command that trains it."""
+    ``backbone``; returns the checkpoint's meta. A missing file names the command that trains it. Keys under
+    the backbone's ``frozen`` prefixes (parts whose state comes from elsewhere) may be left out."""
     if not os.path.isfile(path):
         raise FileNotFoundError(
             f"tracker weights not found: {path}. Train them with `{train_command}`, "
@@ -45,6 +46,7 @@ def load_backbone_weights(backbone: nn.Module, path: str, train_command: str = T
         missing, unexpected = backbone.load_state_dict(backbone_state(state), strict=False)
     except RuntimeError as error:  # shapes that differ: the weights of another architecture
         raise ValueError(f"{path}: weights do not fit the backbone: {str(error).splitlines()[1].strip()} ...") from None
+    missing = [k for k in missing if not k.startswith(tuple(getattr(backbone, "frozen", ())))]
     if missing or unexpected:
         raise ValueError(f"{path}: weights do not fit the backbone (missing {missing[:5]}, unexpected {unexpected[:5]})")
     return meta

@@ -42,8 +42,11 @@ class LoopSettings:
 @dataclass
 class TrackerSettings(PairSettings, LoopSettings):
     """A Siamese tracker's network trained on pairs (siamfc-pytorch's recipe); a tracker YAML's ``train:``
-    section overrides these, and so do tools/train.py's flags. The pairs' pose settings (``rotate``,
-    ``relative_angle``, ``rotate_fraction``) are :class:`ientrack.data.pairs.PairSettings`."""
+    section overrides these, and so do tools/train.py's flags. How pairs are drawn and posed is
+    :class:`ientrack.data.pairs.PairSettings`, a comment per key there: ``max_gap`` (frames of a sequence
+    pair at most this far apart), ``mixture`` (each source's share of an epoch's pairs, by the source's name:
+    ``{real@train: 0.6, photos: 0.2, Builtin-train: 0.2}``), ``pairs_per_epoch``, and the poses (``rotate``,
+    ``relative_angle``, ``rotate_fraction``)."""
 
     epochs: int = 50  # passes over the pairs
     batch_size: int = 8  # pairs per step and process
@@ -58,6 +61,9 @@ class TrackerSettings(PairSettings, LoopSettings):
     backbone: Optional[str] = None  # the backbone's training form where it differs (re_siamfc: its e2cnn form)
     ien: Optional[dict] = None  # the IEN term: {beta, group} on the layers the backbone declares (tracker_actor)
     extractor: Optional[dict] = None  # the extractor's own stage before the pairs (tools/train.py --stage extractor): ExtractorSettings
+    # a frozen extractor (effnet_lite0_s8 with an adjust layer): its features of this many pairs computed
+    # once, and every epoch passes over all of them through the trained part (ientrack/train/feature_cache.py)
+    feature_cache: Optional[int] = None
 
     @classmethod
     def from_config(cls, config: dict, **overrides) -> "TrackerSettings":

@@ -15,12 +15,14 @@ from typing import Optional
 import torch
 
 from ientrack.checkpoint import load_checkpoint
+from ientrack.data.mixture import describe, mix
 from ientrack.data.pairs import TrainingPairs
 from ientrack.distributed import print0, process_group
 from ientrack.models.heads import XCorrHead
 from ientrack.models.registry import build_backbone
 from ientrack.models.siamese import SiameseNet, backbone_state
 from ientrack.precision import amp_dtype
+from ientrack.train.feature_cache import cached_features
 from ientrack.train.loader import DatasetEpochs
 from ientrack.train.settings import TrackerSettings
 from ientrack.train.siamese_loss import BalancedLoss
@@ -28,7 +30,7 @@ from ientrack.train.tracker_actor import TrackerActor, build_ien
 from ientrack.train.trainer import Run, Stop, export_weights, fit, on_device
 
 LAST = "last.pt"
-GEOMETRY = ("backbone", "out_scale", "exemplar_size", "instance_size", "context")
+GEOMETRY = ("backbone", "backbone_args", "out_scale", "exemplar_size", "instance_size", "context")
 
 
 def tracker_geometry(config: dict) -> dict:
@@ -45,9 +47,11 @@ def tracker_geometry(config: dict) -> dict:
 
 
 def build_siamese_net(config: dict) -> SiameseNet:
-    """The trainable network of a tracker config: its ``backbone`` and an x-corr head (``out_scale``)."""
+    """The trainable network of a tracker config: its ``backbone`` (built with its ``backbone_args``) and an
+    x-corr head (``out_scale``)."""
     geometry = tracker_geometry(config)
-    return SiameseNet(build_backbone(geometry["backbone"]), XCorrHead(geometry["out_scale"]))
+    backbone = build_backbone(geometry["backbone"], **(geometry["backbone_args"] or {}))
+    return SiameseNet(backbone, XCorrHead(geometry["out_scale"]))
 
 
 def response_size(net: SiameseNet, exemplar_size: int, instance_size: int) -> int:
@@ -85,11 +89,13 @@ def train_tracker(config, data, out_dir, epochs: Optional[int] = None, batch_siz
                   amp: Optional[bool] = None, workers: Optional[int] = None, max_steps: Optional[int] = None,
                   max_minutes: Optional[float] = None, save_every: Optional[int] = None, export: Optional[str] = None,
                   pretrained: Optional[str] = None, seed: Optional[int] = None,
-                  rotate: Optional[bool] = None, progress: bool = True) -> dict:
+                  rotate: Optional[bool] = None, max_gap: Optional[int] = None, mixture: Optional[dict] = None,
+                  pairs_per_epoch: Optional[int] = None, progress: bool = True) -> dict:
     """Train the network of tracker ``config`` (a name, a YAML path or a loaded dict) on ``data``.
 
     ``data``: a :class:`~ientrack.data.pairs.TrainingPairs` or a list of pair sources (see
-    :func:`ientrack.data.pairs.pair_sources`). ``lr``: ``(start, end)`` of the log-spaced schedule.
+    :func:`ientrack.data.pairs.pair_sources`), mixed as the settings' ``mixture`` and ``pairs_per_epoch``
+    say (:mod:`ientrack.data.mixture`; ``max_gap`` is the sources' own, recorded here). ``lr``: ``(start, end)`` of the log-spaced schedule.
     ``amp``: mixed precision (see :func:`amp_dtype`), by default on CUDA only. ``max_steps`` (a smoke
     run) or ``max_minutes`` (a time budget; a later call resumes) stops early; the export then goes to
     ``out_dir/weights.pt`` unless ``export`` names a file, so that a partial run never replaces a
@@ -103,9 +109,12 @@ def train_tracker(config, data, out_dir, epochs: Optional[int] = None, batch_siz
     lr_start, lr_end = lr if lr is not None else (None, None)
     settings = TrackerSettings.from_config(config, epochs=epochs, batch_size=batch_size, lr_start=lr_start,
                                            lr_end=lr_end, workers=workers, save_every=save_every, seed=seed,
-                                           rotate=rotate)
+                                           rotate=rotate, max_gap=max_gap, mixture=mixture,
+                                           pairs_per_epoch=pairs_per_epoch)
     geometry = tracker_geometry(config)
     if not isinstance(data, TrainingPairs):
+        data = mix(data, settings.mixture, settings.pairs_per_epoch)
+        print0(f"pairs per epoch: {describe(data)}")
         data = TrainingPairs(data, geometry["exemplar_size"], geometry["instance_size"], geometry["context"],
                              settings.rotate, settings.seed, settings.relative_angle, settings.rotate_fraction)
     with process_group(device) as ctx:
@@ -119,25 +128,43 @@ def _train(config, pairs, out_dir, settings, ctx, resume, amp, stop, export, pre
     net = build_siamese_net(dict(config, backbone=settings.backbone) if settings.backbone else config)
     if pretrained:
         load_pretrained_backbone(net, pretrained)
+    if not any(p.requires_grad for p in net.parameters()):
+        raise ValueError(f"tracker {config.get('name', '?')}: its backbone {tracker_geometry(config)['backbone']} "
+                         "has nothing to train (a frozen extractor: give it backbone_args: {adjust: C})")
     net = on_device(net, ctx)
     loss_fn = BalancedLoss(response_size(net, pairs.exemplar_size, pairs.instance_size),
                            net.backbone.total_stride, settings.r_pos, settings.r_neg).to(ctx.device)
-    actor = TrackerActor(net, loss_fn, build_ien(net.backbone, settings.ien), ctx.device)
-    optimizer = torch.optim.SGD(net.parameters(), lr=settings.lr_start, momentum=settings.momentum,
+    geometry = tracker_geometry(config)
+    network = {"backbone": settings.backbone or geometry["backbone"]}
+    if geometry["backbone_args"]:
+        network["backbone_args"] = geometry["backbone_args"]
+    trained, items, workers = net, pairs, settings.workers
+    if settings.feature_cache:  # the frozen part's features of a fixed set of pairs; the trained part learns on them
+        if getattr(net.backbone, "trained", None) is None:
+            raise ValueError(f"feature_cache: backbone {network['backbone']} has no frozen part to cache")
+        key = {"pairs": settings.feature_cache, "seed": settings.seed, "sources": describe(pairs.sources),
+               "max_gap": settings.max_gap, "backbone": network["backbone"],
+               "backbone_args": {k: v for k, v in (geometry["backbone_args"] or {}).items() if k != "adjust"}}
+        items = cached_features(net.backbone, pairs, settings.feature_cache, key, out_dir, workers, ctx.is_main)
+        trained, workers = SiameseNet(net.backbone.trained, net.head), 0
+        network["feature_cache"] = settings.feature_cache
+    actor = TrackerActor(trained, loss_fn, build_ien(trained.backbone, settings.ien), ctx.device)
+    optimizer = torch.optim.SGD(trained.parameters(), lr=settings.lr_start, momentum=settings.momentum,
                                 weight_decay=settings.weight_decay)
     scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, settings.lr_gamma())
-    data = DatasetEpochs(pairs, settings.batch_size, settings.workers, settings.seed, ctx, "training pairs",
+    data = DatasetEpochs(items, settings.batch_size, workers, settings.seed, ctx, "training pairs",
                          "more data (sequences, images, a larger --repeat)")
-    backbone = settings.backbone or tracker_geometry(config)["backbone"]
-    run = Run(settings.epochs, "tracker", {"backbone": backbone}, out_dir / LAST, resume, settings.save_every,
+    run = Run(settings.epochs, "tracker", network, out_dir / LAST, resume, settings.save_every,
               "epoch", amp, stop, progress)
     state, _ = fit(actor, data, optimizer, ctx, run, scheduler)
     path = None
     if ctx.is_main:
         finished = state["epoch"] >= settings.epochs
         path = export or (config.get("weights") if finished else None) or out_dir / "weights.pt"
-        meta = {"tracker": config.get("name", ""), "backbone": tracker_geometry(config)["backbone"],
-                "epochs": state["epoch"], "steps": state["step"], "finished": finished}
-        export_weights(path, inference_form(net), meta, half=settings.export_half)
+        meta = {"tracker": config.get("name", ""), "backbone": geometry["backbone"],
+                "backbone_args": geometry["backbone_args"], "epochs": state["epoch"], "steps": state["step"],
+                "finished": finished}
+        frozen = tuple("backbone." + key for key in getattr(net.backbone, "frozen", ()))  # not trained: not exported
+        export_weights(path, inference_form(net), meta, half=settings.export_half, skip=frozen)
         print0(f"exported {'final' if finished else 'partial'} weights to {path} after {state['step']} steps")
     return {"step": state["step"], "epoch": state["epoch"], "loss": state["loss"], "export": path, "model": net}

@@ -220,9 +220,11 @@ def load_training_state(path, net, optimizer, scheduler, scaler, network: Option
 
 
 def export_weights(path, net: torch.nn.Module, meta: Optional[dict] = None, half: bool = False,
-                   prefix: str = "") -> Path:
-    """The shippable file of a trained network: its state dict as in training mode (keys under ``prefix``),
-    floating tensors in float16 when ``half``, and ``meta``. The caller passes the inference form (a
-    steerable network exported to plain torch, :func:`ientrack.equivariance.steerable.export_to_torch`)."""
-    save_checkpoint(path, {prefix + k: v for k, v in training_state(unwrap(net)).items()}, meta or {}, half=half)
+                   prefix: str = "", skip: tuple = ()) -> Path:
+    """The shippable file of a trained network: its state dict as in training mode (keys under ``prefix``;
+    those starting with one of ``skip`` left out: frozen parts that come from elsewhere), floating tensors
+    in float16 when ``half``, and ``meta``. The caller passes the inference form (a steerable network
+    exported to plain torch, :func:`ientrack.equivariance.steerable.export_to_torch`)."""
+    state = {prefix + k: v for k, v in training_state(unwrap(net)).items() if not k.startswith(skip)}
+    save_checkpoint(path, state, meta or {}, half=half)
     return Path(path)

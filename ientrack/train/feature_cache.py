@@ -1,0 +1,60 @@
+"""A frozen extractor's features of a fixed set of training pairs, computed once (``train: feature_cache: N``).
+
+A backbone with a frozen part (``frozen_features(x)``) and a trained one (``trained``, e.g. effnet_lite0_s8's
+trunk and adjust layer) spends nearly all of a training step in the frozen part, which never changes. With a
+cache the trainer computes those features of ``N`` pairs once (pair ``i``: item ``i % len`` of the mixture's
+epoch ``i // len``, the augmentation included), in float16, and every epoch passes over all ``N`` through
+the trained part alone: many epochs for the price of one pass. The cache is kept in the run's folder
+(``features.pt``) and reused when a run with the same pairs and extractor resumes or restarts.
+"""
+from pathlib import Path
+
+import torch
+from torch.utils.data import Dataset, TensorDataset
+
+from ientrack.checkpoint import load_checkpoint, save_checkpoint
+from ientrack.distributed import print0
+from ientrack.models.siamese import fuse_conv_bn
+from ientrack.train.loader import ForkSafeLoader
+
+CACHE = "features.pt"
+
+
+class DrawnPairs(Dataset):
+    """Pairs ``0 .. count-1`` over consecutive epochs of ``pairs`` (a :class:`TrainingPairs`)."""
+
+    def __init__(self, pairs, count: int):
+        self.pairs, self.count = pairs, count
+
+    def __len__(self):
+        return self.count
+
+    def __getitem__(self, i: int):
+        self.pairs.set_epoch(i // len(self.pairs))
+        return self.pairs[i % len(self.pairs)][:2]
+
+
+def cached_features(backbone, pairs, count: int, key: dict, out_dir: Path, workers: int, write: bool = True,
+                    batch_size: int = 32) -> TensorDataset:
+    """``(z, x)`` features of ``backbone.frozen_features`` for ``count`` pairs of ``pairs``: read from
+    ``out_dir/features.pt`` where its ``key`` (what the pairs and the extractor are) matches, else computed
+    (and written there when ``write``: the main process of a run)."""
+    path = Path(out_dir) / CACHE
+    if path.is_file():
+        state, meta = load_checkpoint(path)
+        if meta.get("key") == key:
+            print0(f"reusing the frozen features of {count} pairs in {path}")
+            return TensorDataset(state["z"], state["x"])
+    print0(f"computing the frozen features of {count} pairs (once; kept in {path})")
+    device = next(backbone.parameters()).device
+    extractor = fuse_conv_bn(backbone)  # the same features (batch norms folded: it never trains), faster
+    loader = ForkSafeLoader(DrawnPairs(pairs, count), batch_size=batch_size, num_workers=workers)
+    zs, xs = [], []
+    with torch.no_grad():
+        for z, x in loader:
+            zs.append(extractor.frozen_features(z.to(device).float()).half().cpu())
+            xs.append(extractor.frozen_features(x.to(device).float()).half().cpu())
+    state = {"z": torch.cat(zs), "x": torch.cat(xs)}
+    if write:
+        save_checkpoint(path, state, {"key": key})
+    return TensorDataset(state["z"], state["x"])
