@@ -15,7 +15,7 @@ from ientrack.trackers.registry import build_tracker
 from ientrack.train.extractor_trainer import FrozenNorms, train_extractor
 from ientrack.train.settings import ExtractorSettings
 
-CONFIG = Path(__file__).resolve().parents[1] / "configs" / "effnet_ien_siamfc.yaml"
+CONFIG = Path(__file__).resolve().parents[1] / "ientrack" / "zoo" / "ien_siamfc.yaml"
 C4 = group_from_name("C4")
 
 

@@ -1,5 +1,7 @@
-"""ien_siamfc: the IEN term in Siamese training (known zero, the search branch, gradients, the trainer's hook,
-beta = 0)."""
+"""The AlexNet ien_siamfc (configs/ien_siamfc_alexnet.yaml): the IEN term in Siamese training (known zero,
+the search branch, gradients, the trainer's hook, beta = 0)."""
+from pathlib import Path
+
 import pytest
 import skimage.data
 import torch
@@ -15,7 +17,8 @@ from ientrack.train.tracker_actor import TrackerActor, build_ien
 from ientrack.train.tracker_trainer import build_siamese_net, train_tracker
 
 EXEMPLAR, INSTANCE = 87, 119  # exact for AlexNet (127 - 40, 255 - 136): 1x1 and 5x5 features, 5x5 response
-CONFIG = dict(load_config("ien_siamfc"), exemplar_size=EXEMPLAR, instance_size=INSTANCE)
+ALEXNET_IEN = str(Path(__file__).resolve().parents[1] / "configs" / "ien_siamfc_alexnet.yaml")
+CONFIG = dict(load_config(ALEXNET_IEN), exemplar_size=EXEMPLAR, instance_size=INSTANCE)
 IEN = CONFIG["train"]["ien"]
 
 
@@ -115,7 +118,7 @@ def test_the_trainer_adds_the_term_unless_beta_is_zero(tmp_path, monkeypatch, be
     result = train_tracker(config, [photos()], tmp_path, epochs=1, batch_size=2, device="cpu", workers=0,
                            max_steps=1, progress=False, export=tmp_path / "w.pt")  # never the zoo's file
     assert result["step"] == 1 and len(computed) == calls
-    tracker = build_tracker("ien_siamfc", weights=str(result["export"]), device="cpu")
+    tracker = build_tracker(ALEXNET_IEN, weights=str(result["export"]), device="cpu")
     z = rotated_batch(1)[0].float()
     with torch.no_grad():
         trained, exported = result["model"].backbone.eval()(z), tracker.backbone(z)

@@ -5,7 +5,7 @@
   python tools/check_equivariance.py --model torchvision:resnet18 --size 65
   python tools/check_equivariance.py --model steerable:C4 --size 33 --group C4
   python tools/check_equivariance.py --backbone alexnet --checkpoint weights.pth --size 255
-  python tools/check_equivariance.py --backbone effnet_lite0_s8 --checkpoint configs/effnet_ien_siamfc.pt \
+  python tools/check_equivariance.py --backbone effnet_lite0_s8 --checkpoint ientrack/zoo/ien_siamfc.pt \
       --size 129 --images imagenet_samples/      # + the declared fields' errors on real images
 
 Prints (layer, type, in size, stride, remainder, exact?, equivariance error) and ends with ``exact`` or

@@ -26,7 +26,7 @@ views of --image-folder images and of --repeat frames of every --data sequence
 (ientrack/train/extractor_trainer.py). The trunk replaces the config's weights (or goes to --export; a
 run stopped early writes OUT/extractor.pt).
 
-  python tools/train.py --config configs/effnet_ien_siamfc.yaml --stage extractor --data real@train \
+  python tools/train.py --config ientrack/zoo/ien_siamfc.yaml --stage extractor --data real@train \
       --image-folder photos --repeat 20
 """
 import argparse
