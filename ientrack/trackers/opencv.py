@@ -75,13 +75,17 @@ class OpenCVTracker(Tracker):
 
     def init(self, image: np.ndarray, box) -> None:
         """OpenCV's trackers fail on a box that leaves the frame: they start from its part inside, which
-        must be at least ``MIN_SIZE`` pixels wide and high (a ``ValueError`` names the box otherwise)."""
-        self.box = check_init_box(box, image.shape, self.name, MIN_SIZE).copy()
+        must be at least ``MIN_SIZE`` pixels wide and high (a ``ValueError`` names the box otherwise). A
+        smaller target wholly inside the frame (a car seen from a drone) starts from ``MIN_SIZE`` pixels
+        about its centre."""
+        whole = np.allclose(part_inside(np.asarray(box, dtype=np.float64), image.shape)[2:], np.asarray(box)[2:])
+        self.box = check_init_box(box, image.shape, self.name, 1.0 if whole else MIN_SIZE).copy()
         with _one_thread():
             cv2.setRNGSeed(RNG_SEED)
             C_LIBRARY.srand(RNG_SEED)
             self._tracker = self._factory()
-            self._tracker.init(cv2.cvtColor(image, cv2.COLOR_RGB2BGR), _int_rect(part_inside(self.box, image.shape)))
+            start = at_least(part_inside(self.box, image.shape), MIN_SIZE, image.shape)
+            self._tracker.init(cv2.cvtColor(image, cv2.COLOR_RGB2BGR), _int_rect(start))
 
     def update(self, image: np.ndarray) -> TrackResult:
         if self._tracker is None:
@@ -102,6 +106,16 @@ def _one_thread():
         yield
     finally:
         cv2.setNumThreads(threads)
+
+
+def at_least(box, size: float, image_shape) -> np.ndarray:
+    """``box`` (x, y, w, h) grown about its centre to ``size`` pixels per side where smaller, moved to stay
+    inside the frame."""
+    x, y, w, h = box
+    w2, h2 = max(w, size), max(h, size)
+    x2 = min(max(x + (w - w2) / 2, 0.0), image_shape[1] - w2)
+    y2 = min(max(y + (h - h2) / 2, 0.0), image_shape[0] - h2)
+    return np.array([x2, y2, w2, h2])
 
 
 def _int_rect(box):
