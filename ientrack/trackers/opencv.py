@@ -78,8 +78,9 @@ class OpenCVTracker(Tracker):
         must be at least ``MIN_SIZE`` pixels wide and high (a ``ValueError`` names the box otherwise). A
         smaller target wholly inside the frame (a car seen from a drone) starts from ``MIN_SIZE`` pixels
         about its centre."""
-        whole = np.allclose(part_inside(np.asarray(box, dtype=np.float64), image.shape)[2:], np.asarray(box)[2:])
-        self.box = check_init_box(box, image.shape, self.name, 1.0 if whole else MIN_SIZE).copy()
+        self.box = check_init_box(box, image.shape, self.name).copy()
+        if not np.allclose(part_inside(self.box, image.shape)[2:], self.box[2:]):  # partly outside the frame
+            check_init_box(self.box, image.shape, self.name, MIN_SIZE)
         with _one_thread():
             cv2.setRNGSeed(RNG_SEED)
             C_LIBRARY.srand(RNG_SEED)
