@@ -35,11 +35,14 @@ from pathlib import Path
 
 from ientrack.cli import add_progress_option, tool_main
 from ientrack.data.pairs import pair_sources
+from ientrack.models.registry import build_backbone
+from ientrack.train.box_head_trainer import train_box_head
 from ientrack.train.canon_tracker_training import retrain_canonicalizer, upright_images
 from ientrack.train.extractor_trainer import train_extractor
-from ientrack.train.settings import CanonSettings, ExtractorSettings, TrackerSettings
+from ientrack.train.settings import BoxHeadSettings, CanonSettings, ExtractorSettings, TrackerSettings
 from ientrack.train.tracker_trainer import tracker_geometry, train_tracker
 from ientrack.trackers.registry import available_trackers, load_config
+from ientrack.trackers.siamfc import load_backbone_weights
 
 
 def train_the_network(config: dict, args, out: str) -> int:
@@ -80,6 +83,26 @@ def train_the_extractor(config: dict, args, out: str) -> int:
                              device=args.device, export=args.export, weights=config.get("weights"),
                              max_steps=args.max_steps, max_minutes=args.max_minutes, progress=args.progress,
                              extra_meta={"trained_on": f"{len(images)} upright images (tools/train.py --stage extractor)"})
+    return 0 if result["step"] > 0 else 1
+
+
+def train_the_box_head(config: dict, args, out: str) -> int:
+    geometry = tracker_geometry(config)
+    settings = BoxHeadSettings.from_dict((config.get("train") or {}).get("box_head"),
+                                         f"tracker config {config['name']} train.box_head", seed=args.seed,
+                                         batch_size=args.batch_size, save_every=args.save_every, workers=args.workers,
+                                         epochs=args.epochs, mixture=dict(args.mixture) if args.mixture else None,
+                                         pairs_per_epoch=args.pairs_per_epoch)
+    max_gap = TrackerSettings.from_config(config, max_gap=args.max_gap).max_gap
+    sources = pair_sources(args.data, args.image_folder, data_root=args.data_root, max_gap=max_gap, repeat=args.repeat,
+                           allow_partial=args.allow_partial)
+    extractor = build_backbone(geometry["backbone"], **(geometry["backbone_args"] or {}))
+    if config.get("weights"):
+        load_backbone_weights(extractor, config["weights"], f"python tools/train.py --tracker {config['name']}")
+    result = train_box_head(sources, settings, out, extractor, Path(config.get("weights") or geometry["backbone"]).name,
+                            geometry["exemplar_size"], geometry["instance_size"], geometry["context"],
+                            resume=args.resume, device=args.device, export=args.export or config.get("box_head"),
+                            max_steps=args.max_steps, max_minutes=args.max_minutes, progress=args.progress)
     return 0 if result["step"] > 0 else 1
 
 
@@ -143,15 +166,18 @@ def main(argv=None):
     parser.add_argument("--rotate", action=argparse.BooleanOptionalAction, default=None,
                         help="turn search crops by random angles (rotation-equivariant trackers)")
     parser.add_argument("--seed", type=int, default=None)
-    parser.add_argument("--stage", choices=["tracker", "extractor"], default="tracker",
+    parser.add_argument("--stage", choices=["tracker", "extractor", "box_head"], default="tracker",
                         help="extractor: fine-tune an effnet_siamfc config's pretrained extractor (its train.extractor "
-                             "section) instead of training the tracker")
+                             "section) instead of training the tracker; box_head: train a box head on the tracker's "
+                             "frozen extractor (its train.box_head section)")
     add_progress_option(parser)
     args = parser.parse_args(argv)
     config = load_config(args.config or args.tracker)  # an unknown tracker or a bad config: one line, exit 1
     out = args.out or str(Path("runs") / Path(args.config or args.tracker).stem)
     if args.stage == "extractor":
         return train_the_extractor(config, args, out)
+    if args.stage == "box_head":
+        return train_the_box_head(config, args, out)
     if config["type"] not in TRAINERS:
         trainable = [name for name in available_trackers() if load_config(name)["type"] in TRAINERS]
         raise ValueError(f"tracker {config['name']} (type {config['type']}) has nothing to train; "

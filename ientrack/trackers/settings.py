@@ -45,6 +45,9 @@ class SearchSettings:
     # elsewhere). The two settings below read the rotation at the peak, so they need at_peak.
     angle_interpolation: bool = False  # the angle read between entries: vertex of the parabola through the best and its neighbours
     normalized_rotation_scores: bool = False  # each entry's response divided by its template's feature norm
+    # -- box head (a tracker with box_head_weights): the box regressed at the peak, ientrack/models/box_head.py --
+    box_lr: float = 0.5  # how far the size (width and height apart) moves to the box head's (1: all the way)
+    box_center_lr: float = 0.5  # how far the centre moves from the response's peak to the box head's box centre
 
     def check(self, where: str) -> "SearchSettings":
         """These settings, or a ``ValueError`` naming ``where`` and the setting that cannot work."""
@@ -57,6 +60,8 @@ class SearchSettings:
         if (self.angle_interpolation or self.normalized_rotation_scores) and self.rotation_search != "at_peak":
             raise ValueError(f"{where}: angle_interpolation and normalized_rotation_scores read the rotation at "
                              "the peak: they need rotation_search: at_peak")
+        if not (0 <= self.box_lr <= 1 and 0 <= self.box_center_lr <= 1):
+            raise ValueError(f"{where}: box_lr and box_center_lr must lie in [0, 1], got {self.box_lr}, {self.box_center_lr}")
         if self.num_rotations < 1:
             raise ValueError(f"{where}: num_rotations must be at least 1, got {self.num_rotations}")
         return self

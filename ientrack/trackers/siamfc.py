@@ -7,6 +7,11 @@ the best (scale, rotation, position) with the scale penalty and the cosine windo
 (centre, size, angle). With ``scale_search: templates`` the scales move to the template side: the bank is
 embedded at every scale at ``init`` (``S R x C x h x w``, scale-major) and each frame embeds one search
 crop, at the current size, correlated with the ``S`` scaled copies of each candidate entry. Images enter the backbone as float RGB in 0..255, as SiamFC trains them.
+
+With ``box_head_weights`` (:mod:`ientrack.models.box_head`) the box is then regressed: the head reads the
+upright template against the search features at the response cell of the peak (a tracker that follows an
+angle crops the search region again, at the new centre, turned so the target stands upright), and the size,
+width and height apart, moves ``box_lr`` of the way to the head's, the centre ``box_center_lr`` of the way.
 """
 import os
 import warnings
@@ -21,6 +26,7 @@ from ientrack.crop import crop, crop_torch, mean_color
 from ientrack.device import resolve_device
 from ientrack.equivariance.exactness import exactness_report
 from ientrack.geometry import box_center, exemplar_side, polygon_to_box, rotated_rect_polygon, wrap_angle
+from ientrack.models.box_head import cell_positions, load_box_head
 from ientrack.models.heads import XCorrHead
 from ientrack.models.onnx_runtime import with_backend
 from ientrack.models.registry import build_backbone
@@ -98,6 +104,7 @@ class SiamFCTracker(Tracker):
         device: str = "auto",
         backend: str = "torch",
         train_command: str = TRAIN_COMMAND,
+        box_head_weights: Optional[str] = None,
         **search,
     ):
         super().__init__(name=name)
@@ -117,6 +124,10 @@ class SiamFCTracker(Tracker):
         self.backbone = with_backend(fuse_conv_bn(net).to(self.device, memory_format=torch.channels_last), backend,
                                      self.device, [(3, n, n) for n in (s.exemplar_size, s.instance_size)], channels_last=True)
         self.head = XCorrHead(s.out_scale)
+        self.box_head = None
+        if box_head_weights:
+            command = f"python tools/train.py --tracker {name} --stage box_head"
+            self.box_head = load_box_head(box_head_weights, net.total_stride, command).to(self.device)
         self.template_angles = np.arange(s.num_rotations) * 360.0 / s.num_rotations  # the bank, evenly spaced
         self.reports_angle = s.num_rotations > 1  # one upright template: the angle stays 0
         self.exemplar_size, self.instance_size, self.context = s.exemplar_size, s.instance_size, s.context
@@ -125,6 +136,7 @@ class SiamFCTracker(Tracker):
         self.penalties = torch.as_tensor(scale_penalties(s.num_scales, s.scale_penalty), dtype=torch.float32)
         self.scale_lr, self.angle_window, self.angle_lr = s.scale_lr, s.angle_window, s.angle_lr
         self.rotation_penalty = s.rotation_penalty
+        self.box_lr, self.box_center_lr = s.box_lr, s.box_center_lr
         self.rotation_search = s.rotation_search
         self.angle_interpolation = s.angle_interpolation
         self.normalized_rotation_scores = s.normalized_rotation_scores
@@ -152,6 +164,7 @@ class SiamFCTracker(Tracker):
         self.center = box_center(box)
         self.base_size = box[2:4].copy()
         self.scale, self.angle = 1.0, 0.0
+        self.shape = np.ones(2)  # width and height over base_size * scale (geometric mean 1): the box head's aspect
         self.base_z = exemplar_side(self.base_size, self.context)
         self.base_x = self.base_z * self.instance_size / self.exemplar_size
         self.image_size = np.array(image.shape[1::-1], dtype=np.float64)
@@ -164,6 +177,8 @@ class SiamFCTracker(Tracker):
         z = self._patches(image, sides, angles, self.exemplar_size)
         self.bank = self.backbone(z)
         self.bank_norms = self.bank.flatten(1).norm(dim=1).float().cpu()
+        upright = self._entries(np.array([0]), (len(self.scales) - 1) // 2 if self.scale_search == "templates" else None)
+        self.box_template = self.bank[upright].float()
 
     @torch.inference_mode()
     def update(self, image: np.ndarray) -> TrackResult:
@@ -185,7 +200,35 @@ class SiamFCTracker(Tracker):
         self.scale = float(np.clip(new_scale, 4.0 / self.base_size.min(), (self.image_size / self.base_size).min()))
         measured = self.template_angles[candidates[peak.rotation]] + peak.rotation_offset
         self.angle = float(wrap_angle(self.angle + self.angle_lr * wrap_angle(measured - self.angle)))
+        if self.box_head is not None:
+            self._regress_box(image, features[crop_index:crop_index + 1], peak, search_scale)
         return self._result(0.5 * (1.0 + np.tanh(peak.response / 2)))  # sigmoid of the peak logit
+
+    def _regress_box(self, image: np.ndarray, features: torch.Tensor, peak, search_scale: float) -> None:
+        """The box head's box at the peak's response cell moves the size and the centre (module docstring).
+        ``features``: the search crop's, ``search_scale`` image pixels per crop pixel; a tracker that reports
+        an angle crops again at the new centre, turned by it, and reads the middle cell."""
+        center = (self.instance_size - 1) / 2
+        if self.reports_angle:
+            side = self.base_x * self.scale
+            features = self.backbone(self._patches(image, side, self.angle, self.instance_size))
+            search_scale, displacement = side / self.instance_size, np.zeros(2)
+        else:
+            displacement = peak.displacement
+        ltrb = self.box_head(self.box_template, features.float())[0].cpu()
+        n = ltrb.shape[-1]
+        cell = np.clip(np.rint((n - 1) / 2 + displacement / self.total_stride).astype(int), 0, n - 1)
+        position = cell_positions(n, self.total_stride, center)[:, cell[1], cell[0]].numpy()
+        l, t, r, b = ltrb[:, cell[1], cell[0]].double().numpy()
+        offset = (position - center - displacement + np.array([r - l, b - t]) / 2) * search_scale  # from the peak
+        a = np.deg2rad(self.angle) if self.reports_angle else 0.0
+        turn = np.array([[np.cos(a), np.sin(a)], [-np.sin(a), np.cos(a)]])  # the crop's frame to the image's
+        self.center = np.clip(self.center + self.box_center_lr * (turn @ offset), 0, self.image_size - 1)
+        size = self.base_size * self.scale * self.shape
+        size = (1 - self.box_lr) * size + self.box_lr * np.array([l + r, t + b]) * search_scale
+        size = np.clip(size, 4.0, self.image_size)
+        self.scale = float(np.sqrt(np.prod(size / self.base_size)))
+        self.shape = size / (self.base_size * self.scale)
 
     def search_sides(self) -> np.ndarray:
         """Sides in image pixels of this frame's search crops (one per scale, or one with the scales on the
@@ -267,6 +310,6 @@ class SiamFCTracker(Tracker):
         return torch.as_tensor(self.rotation_penalty ** steps, dtype=torch.float32)
 
     def _result(self, score: float) -> TrackResult:
-        size = self.base_size * self.scale
+        size = self.base_size * self.scale * self.shape
         polygon = rotated_rect_polygon(self.center, size, self.angle)
         return TrackResult(box=polygon_to_box(polygon), polygon=polygon, angle=self.angle, score=float(score))

@@ -61,6 +61,7 @@ class TrackerSettings(PairSettings, LoopSettings):
     backbone: Optional[str] = None  # the backbone's training form where it differs (re_siamfc: its e2cnn form)
     ien: Optional[dict] = None  # the IEN term: {beta, group} on the layers the backbone declares (tracker_actor)
     extractor: Optional[dict] = None  # the extractor's own stage before the pairs (tools/train.py --stage extractor): ExtractorSettings
+    box_head: Optional[dict] = None  # the box head's stage on the frozen extractor (tools/train.py --stage box_head): BoxHeadSettings
     # a frozen extractor (effnet_lite0_s8 with an adjust layer): its features of this many pairs computed
     # once, and every epoch passes over all of them through the trained part (ientrack/train/feature_cache.py)
     feature_cache: Optional[int] = None
@@ -113,6 +114,26 @@ class ClsConfig(LoopSettings):
     # evaluation (ientrack.eval.cls_metrics)
     eval_batch_size: int = 256
     eval_angles: list = field(default_factory=lambda: list(C8_ANGLES))
+
+
+@dataclass
+class BoxHeadSettings(LoopSettings):
+    """A box head on a frozen extractor (:mod:`ientrack.train.box_head_trainer`, ``tools/train.py --stage
+    box_head``); a tracker YAML's ``train: {box_head: ...}`` section overrides these, and so do the flags."""
+
+    pairs: int = 8000  # box pairs whose frozen features are computed once (the epoch)
+    mixture: Optional[dict] = None  # each source's share of the pairs, by name (PairSettings.mixture)
+    pairs_per_epoch: Optional[int] = None  # the mixture's epoch (None: the sources' sequences and images x --repeat)
+    shift: float = 32.0  # the search window moves up to this many output pixels off the target ...
+    scale_jitter: float = 0.3  # ... and is scaled by up to exp(+-this) from the target's own window
+    width: int = 64  # the head's channels
+    radius: float = 16.0  # the loss's cells: within this many search-crop pixels of the target's centre
+    epochs: int = 20  # passes over the cached pairs
+    batch_size: int = 64
+    lr: float = 3e-3  # the peak learning rate (one cycle)
+    weight_decay: float = 1e-4
+    workers: int = field(default_factory=lambda: min(4, available_cpus()))  # processes drawing the pairs once
+    save_every: int = 200
 
 
 @dataclass
