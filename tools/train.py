@@ -101,7 +101,7 @@ def train_the_box_head(config: dict, args, out: str) -> int:
         load_backbone_weights(extractor, config["weights"], f"python tools/train.py --tracker {config['name']}")
     result = train_box_head(sources, settings, out, extractor, Path(config.get("weights") or geometry["backbone"]).name,
                             geometry["exemplar_size"], geometry["instance_size"], geometry["context"],
-                            resume=args.resume, device=args.device, export=args.export or config.get("box_head"),
+                            resume=args.resume, device=args.device, export=args.export or config.get("box_head_weights"),
                             max_steps=args.max_steps, max_minutes=args.max_minutes, progress=args.progress)
     return 0 if result["step"] > 0 else 1
 

@@ -4,8 +4,9 @@ at another size than the tracker expects, and its box in the search crop.
 A tracker's search crop is centred on where it last saw the target, at the size it believes; the box head
 must read where the target is and how large. So each pair's search window is moved by up to ``shift``
 output pixels and scaled by up to ``exp(+-scale_jitter)`` from the target's own window, and the item
-carries the target's true box in that crop's pixels. The exemplar crop is SiamFC's, as in
-:class:`~ientrack.data.pairs.TrainingPairs`, whose sources (sequences, still images, mixtures) serve here.
+carries the target's true box in that crop's pixels and the template's box size in the exemplar crop's. The
+exemplar crop is SiamFC's, as in :class:`~ientrack.data.pairs.TrainingPairs` but never stretched (its box
+size is then exact), whose sources (sequences, still images, mixtures) serve here.
 """
 import dataclasses
 
@@ -18,9 +19,10 @@ from ientrack.geometry import exemplar_side
 
 
 class BoxPairs(TrainingPairs):
-    """Items ``(z, x, box)``: ``uint8`` crops as :class:`TrainingPairs`' (upright) and ``box`` the
-    target's ``(x1, y1, x2, y2)`` in ``x``'s 0-based pixel coordinates (float32; the crop's middle is
-    ``(n - 1) / 2``, where :func:`ientrack.crop.crop` puts the window's centre)."""
+    """Items ``(z, x, target)``: ``uint8`` crops as :class:`TrainingPairs`' (upright) and ``target`` (float32)
+    the target's box ``(x1, y1, x2, y2)`` in ``x``'s 0-based pixel coordinates (the crop's middle is
+    ``(n - 1) / 2``, where :func:`ientrack.crop.crop` puts the window's centre), then the template's box
+    ``(w, h)`` in ``z``'s pixels."""
 
     def __init__(self, sources, exemplar_size: int = 129, instance_size: int = 257, context: float = 0.5,
                  seed: int = 0, shift: float = 32.0, scale_jitter: float = 0.3):
@@ -37,7 +39,8 @@ class BoxPairs(TrainingPairs):
         rng = np.random.default_rng([self.seed, self.epoch, index])
         view_z, view_x = source.views(index - int(self.offsets[k]), rng)
         aug = source.augmentation
-        z = self._crop(view_z, self.exemplar_size, 0.0, dataclasses.replace(aug, shift=0.0), rng)
+        z = self._crop(view_z, self.exemplar_size, 0.0, dataclasses.replace(aug, shift=0.0, stretch=0.0), rng)
+        template_size = view_z.size * self.exemplar_size / exemplar_side(view_z.size, self.context)
         out = self.instance_size
         side = exemplar_side(view_x.size, self.context) * out / self.exemplar_size
         side *= np.exp(rng.uniform(-self.scale_jitter, self.scale_jitter))
@@ -45,5 +48,5 @@ class BoxPairs(TrainingPairs):
         x = aug.photometric(rng, crop(view_x.image, center, side, 0.0, out)[0])
         middle = (view_x.center - center) * out / side + (out - 1) / 2
         half = view_x.size * out / side / 2
-        box = torch.tensor(np.concatenate([middle - half, middle + half]), dtype=torch.float32)
-        return _chw(z), _chw(x), box
+        target = torch.tensor(np.concatenate([middle - half, middle + half, template_size]), dtype=torch.float32)
+        return _chw(z), _chw(x), target

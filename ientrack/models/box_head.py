@@ -5,8 +5,12 @@ template's aspect ratio; the box is where its success AUC is lost (on real drone
 target, precision 1.0 at 20 px, with an AUC of 0.35). Anchor-free heads (FCOS, SiamBAN, Ocean, NanoTrack)
 regress the box from each response cell instead. :class:`BoxHead` is one: both feature maps through a
 1 x 1 adjust layer, their depthwise cross-correlation (``C x 17 x 17`` for 9 x 9 on 25 x 25), a tower of two
-3 x 3 convolutions, and at every cell the distances ``(l, t, r, b)`` from the cell's position in the search
-crop to the box's four sides, in search-crop pixels. The cell at ``(i, j)`` of an ``n x n`` map lies at
+3 x 3 convolutions, and at every cell four numbers relative to the template's own box (its size ``(w, h)``
+in exemplar-crop pixels, which is also the size the tracker believes in, in search-crop pixels: both crops
+scale with the believed size): the box centre's offset from the cell, in units of ``(w, h)``, and the log
+of the box's size over ``(w, h)``. They start at zero, the tracker's belief, so the head learns corrections
+(absolute distances to the sides, FCOS-style, learned the sizes of the few training targets and did worse
+than the belief on held-out video). The cell at ``(i, j)`` of an ``n x n`` map lies at
 ``centre + stride * (j - (n - 1) / 2, i - (n - 1) / 2)``, the grid of SiamFC's displacement.
 """
 import os
@@ -32,8 +36,8 @@ def conv_bn_relu(cin: int, cout: int, kernel: int) -> nn.Sequential:
 
 
 class BoxHead(nn.Module):
-    """``forward(z, x)``: ``B x 4 x h' x w'`` distances ``(l, t, r, b)`` in search-crop pixels (positive)
-    from every cell to the box's sides. ``channels``: the backbone's; ``width``: the head's own."""
+    """``forward(z, x)``: ``B x 4 x h' x w'`` corrections ``(dx, dy, log sw, log sh)`` at every cell (module
+    docstring; :func:`decode_boxes`). ``channels``: the backbone's; ``width``: the head's own."""
 
     def __init__(self, channels: int, width: int = 64, stride: int = 8):
         super().__init__()
@@ -42,13 +46,13 @@ class BoxHead(nn.Module):
         self.adjust_x = nn.Sequential(nn.Conv2d(channels, width, 1, bias=False), nn.BatchNorm2d(width))
         self.norm = nn.BatchNorm2d(width)
         self.tower = nn.Sequential(conv_bn_relu(width, width, 3), conv_bn_relu(width, width, 3))
-        self.ltrb = nn.Conv2d(width, 4, 3, padding=1)
-        nn.init.zeros_(self.ltrb.weight)
-        nn.init.constant_(self.ltrb.bias, 1.0)  # every side 2 cells away at the start
+        self.delta = nn.Conv2d(width, 4, 3, padding=1)
+        nn.init.zeros_(self.delta.weight)
+        nn.init.zeros_(self.delta.bias)  # the belief: the template's box about the cell
 
     def forward(self, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         corr = self.norm(depthwise_xcorr(self.adjust_z(z), self.adjust_x(x)))
-        return torch.exp(self.ltrb(self.tower(corr)).clamp(max=6.0)) * self.stride
+        return self.delta(self.tower(corr))
 
 
 def cell_positions(size: int, stride: int, center: float) -> torch.Tensor:
@@ -59,11 +63,13 @@ def cell_positions(size: int, stride: int, center: float) -> torch.Tensor:
     return torch.stack([u, v])
 
 
-def ltrb_to_boxes(ltrb: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
-    """Distances ``B x 4 x h x w`` from ``positions`` (``2 x h x w``) to corner boxes ``B x 4 x h x w``
-    ``(x1, y1, x2, y2)``."""
-    u, v = positions[0], positions[1]
-    return torch.stack([u - ltrb[:, 0], v - ltrb[:, 1], u + ltrb[:, 2], v + ltrb[:, 3]], dim=1)
+def decode_boxes(delta: torch.Tensor, positions: torch.Tensor, template_size: torch.Tensor) -> torch.Tensor:
+    """The head's output ``B x 4 x h x w`` at ``positions`` (``2 x h x w``) to corner boxes ``B x 4 x h x w``
+    ``(x1, y1, x2, y2)``, with ``template_size`` ``B x 2`` the template box's ``(w, h)`` in pixels."""
+    size = template_size[:, :, None, None]
+    center = positions[None] + delta[:, :2] * size
+    half = torch.exp(delta[:, 2:].clamp(-3.0, 3.0)) * size / 2
+    return torch.cat([center - half, center + half], dim=1)
 
 
 def load_box_head(path: str, stride: int, train_command: str) -> BoxHead:

@@ -26,7 +26,7 @@ from ientrack.crop import crop, crop_torch, mean_color
 from ientrack.device import resolve_device
 from ientrack.equivariance.exactness import exactness_report
 from ientrack.geometry import box_center, exemplar_side, polygon_to_box, rotated_rect_polygon, wrap_angle
-from ientrack.models.box_head import cell_positions, load_box_head
+from ientrack.models.box_head import cell_positions, decode_boxes, load_box_head
 from ientrack.models.heads import XCorrHead
 from ientrack.models.onnx_runtime import with_backend
 from ientrack.models.registry import build_backbone
@@ -215,17 +215,18 @@ class SiamFCTracker(Tracker):
             search_scale, displacement = side / self.instance_size, np.zeros(2)
         else:
             displacement = peak.displacement
-        ltrb = self.box_head(self.box_template, features.float())[0].cpu()
-        n = ltrb.shape[-1]
+        delta = self.box_head(self.box_template, features.float()).cpu()
+        n = delta.shape[-1]
         cell = np.clip(np.rint((n - 1) / 2 + displacement / self.total_stride).astype(int), 0, n - 1)
-        position = cell_positions(n, self.total_stride, center)[:, cell[1], cell[0]].numpy()
-        l, t, r, b = ltrb[:, cell[1], cell[0]].double().numpy()
-        offset = (position - center - displacement + np.array([r - l, b - t]) / 2) * search_scale  # from the peak
+        template_size = torch.as_tensor(self.base_size * self.exemplar_size / self.base_z, dtype=torch.float32)
+        boxes = decode_boxes(delta, cell_positions(n, self.total_stride, center), template_size[None])
+        x1, y1, x2, y2 = boxes[0, :, cell[1], cell[0]].double().numpy()
+        offset = (np.array([x1 + x2, y1 + y2]) / 2 - center - displacement) * search_scale  # from the peak
         a = np.deg2rad(self.angle) if self.reports_angle else 0.0
         turn = np.array([[np.cos(a), np.sin(a)], [-np.sin(a), np.cos(a)]])  # the crop's frame to the image's
         self.center = np.clip(self.center + self.box_center_lr * (turn @ offset), 0, self.image_size - 1)
         size = self.base_size * self.scale * self.shape
-        size = (1 - self.box_lr) * size + self.box_lr * np.array([l + r, t + b]) * search_scale
+        size = (1 - self.box_lr) * size + self.box_lr * np.array([x2 - x1, y2 - y1]) * search_scale
         size = np.clip(size, 4.0, self.image_size)
         self.scale = float(np.sqrt(np.prod(size / self.base_size)))
         self.shape = size / (self.base_size * self.scale)

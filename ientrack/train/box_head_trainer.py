@@ -7,7 +7,7 @@ on them, many epochs for the price of one pass. The loss is the generalised IoU 
 between each cell's box and the target's, over the cells within ``radius`` search-crop pixels of the
 target's centre (where the tracker reads the box: at the response's peak). Adam with a one-cycle schedule
 in the loop of :mod:`.trainer` (resumable ``last.pt``); the export holds the head alone (``box_head.*``,
-float16, under 0.2 MB), the tracker config's ``box_head``.
+float16, under 0.2 MB), the tracker config's ``box_head_weights``.
 """
 import math
 import time
@@ -19,7 +19,7 @@ import torch
 from ientrack.data.box_pairs import BoxPairs
 from ientrack.data.mixture import describe, mix
 from ientrack.distributed import process_group
-from ientrack.models.box_head import BoxHead, cell_positions, ltrb_to_boxes
+from ientrack.models.box_head import BoxHead, cell_positions, decode_boxes
 from ientrack.train.feature_cache import cached_features
 from ientrack.train.loader import DatasetEpochs
 from ientrack.train.schedules import OneCycle, one_cycle
@@ -54,17 +54,19 @@ def cell_weights(boxes: torch.Tensor, positions: torch.Tensor, radius: float) ->
 
 
 class BoxActor:
-    """``loss(model, (z, x, boxes), state)``: 1 - GIoU over the cells near each target's centre."""
+    """``loss(model, (z, x, target), state)``: 1 - GIoU over the cells near each target's centre (``target``:
+    the box, then the template's size, :class:`~ientrack.data.box_pairs.BoxPairs`)."""
 
     def __init__(self, net: BoxHead, radius: float, center: float, device: torch.device):
         self.net, self.radius, self.center, self.device = net, radius, center, device
 
     def loss(self, model, batch, state: dict):
-        z, x, boxes = (v.to(self.device).float() for v in batch)
-        ltrb = model(z, x)
-        positions = cell_positions(ltrb.shape[-1], self.net.stride, self.center).to(ltrb)
+        z, x, target = (v.to(self.device).float() for v in batch)
+        boxes, template_size = target[:, :4], target[:, 4:]
+        delta = model(z, x)
+        positions = cell_positions(delta.shape[-1], self.net.stride, self.center).to(delta)
         weights = cell_weights(boxes, positions, self.radius)
-        giou = generalized_iou(ltrb_to_boxes(ltrb, positions), boxes[:, :, None, None])
+        giou = generalized_iou(decode_boxes(delta, positions, template_size), boxes[:, :, None, None])
         count = weights.sum().clamp(min=1.0)
         loss = ((1 - giou) * weights).sum() / count
         return loss, {"giou": float((giou.detach() * weights).sum() / count)}
@@ -88,7 +90,8 @@ def train_box_head(sources, settings: BoxHeadSettings, out_dir, extractor: torch
         mixed = mix(list(sources), settings.mixture, settings.pairs_per_epoch)
         pairs = BoxPairs(mixed, exemplar_size, instance_size, context, settings.seed, settings.shift,
                          settings.scale_jitter)
-        key = {"pairs": settings.pairs, "seed": settings.seed, "sources": describe(mixed), "extractor": extractor_name,
+        key = {"items": "z, x, box, template size", "pairs": settings.pairs, "seed": settings.seed,
+               "sources": describe(mixed), "extractor": extractor_name,
                "sizes": [exemplar_size, instance_size, context], "shift": settings.shift,
                "scale_jitter": settings.scale_jitter}
         items = cached_features(extractor, pairs, settings.pairs, key, out_dir, settings.workers, progress=progress,
