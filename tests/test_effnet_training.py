@@ -79,3 +79,30 @@ def test_the_feature_cache_holds_the_trunks_features_of_the_pairs_and_a_rerun_re
     capsys.readouterr()
     train_tracker(config, pairs, tmp_path, device="cpu", workers=0, resume=False, progress=False)
     assert "reusing the frozen features of 6 pairs" in capsys.readouterr().out
+
+
+def test_a_head_on_a_tuned_trunk_exports_the_trunk_with_it_and_the_tracker_runs_on_both(tmp_path):
+    """--pretrained ien_siamfc.pt: the adjust layer learns on the IEN-tuned trunk, which is not PyPI's, so the
+    export holds that trunk too (a file of the adjust layer alone would run on the ImageNet trunk)."""
+    import cv2
+    import skimage.data
+
+    folder = tmp_path / "images"
+    folder.mkdir()
+    for name in ("astronaut", "coffee"):
+        cv2.imwrite(str(folder / f"{name}.png"), getattr(skimage.data, name)()[..., ::-1])
+    config = tmp_path / "head.yaml"
+    config.write_text("type: effnet_siamfc\nbackbone_args: {adjust: 8}\n")
+    root = Path(__file__).resolve().parents[1]
+    trunk = root / "ientrack" / "zoo" / "ien_siamfc.pt"
+    main = runpy.run_path(str(root / "tools" / "train.py"))["main"]
+    assert main(["--config", str(config), "--pretrained", str(trunk), "--image-folder", str(folder), "--batch-size", "2",
+                 "--max-steps", "2", "--workers", "0", "--device", "cpu", "--out", str(tmp_path / "run"),
+                 "--no-progress"]) == 0
+    state, _ = load_checkpoint(tmp_path / "run" / "weights.pt")
+    tuned, _ = load_checkpoint(trunk)
+    assert all(torch.equal(state[k].half(), v.half()) for k, v in tuned.items())
+    assert "backbone.adjust.0.weight" in state
+    tracker = build_tracker(str(config), weights=str(tmp_path / "run" / "weights.pt"), device="cpu", backend="torch")
+    boxes, _ = tracker.track([skimage.data.astronaut()] * 2, [150, 40, 120, 120])
+    assert np.isfinite(boxes).all()

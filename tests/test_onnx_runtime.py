@@ -1,6 +1,5 @@
 """The ONNX Runtime backend (the ``[onnx]`` extra) computes what torch computes: the EfficientNet features
 and the canonicalizer's trunk to float rounding, and the same boxes on real video."""
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -52,8 +51,7 @@ def test_the_boxes_on_real_video_are_identical(trackers):
 
 def test_an_adjust_head_is_exported_with_the_trunk_and_gives_the_same_boxes():
     frames, box = real_frames(12)
-    head = str(Path(__file__).resolve().parents[1] / "configs" / "ablations" / "effnet_siamfc_head.yaml")
-    trackers = {b: build_tracker(head, device="cpu", backend=b) for b in ("torch", "onnx")}
+    trackers = {b: build_tracker("effnet_siamfc", device="cpu", backend=b) for b in ("torch", "onnx")}
     assert trackers["torch"].backbone.adjust is not None  # the trained adjust layer (folded into one conv)
     boxes = {b: t.track(frames, box)[0] for b, t in trackers.items()}
     assert np.array_equal(boxes["torch"], boxes["onnx"])

