@@ -103,7 +103,8 @@ def test_the_size_moves_box_lr_of_the_way_to_the_head_s(tmp_path, num_rotations)
     """On a still frame the response peaks where the target is; the head says a box 1.5 times the template's
     about the peak's cell, so the size moves half of the way there (box_lr 0.5) and the centre stays."""
     image = skimage.data.astronaut()
-    tracker = build_tracker("effnet_siamfc", box_head_weights=constant_head(tmp_path, 1.5), device="cpu",
+    untrained = Path(__file__).resolve().parents[1] / "configs" / "ablations" / "effnet_siamfc_untrained.yaml"
+    tracker = build_tracker(str(untrained), box_head_weights=constant_head(tmp_path, 1.5), device="cpu",
                             backend="torch", num_rotations=num_rotations, box_lr=0.5, box_center_lr=1.0)
     box = np.array([180.0, 60.0, 90.0, 110.0])
     tracker.init(image, box)

@@ -32,12 +32,7 @@ class BoxPairs(TrainingPairs):
         self.shift, self.scale_jitter = shift, scale_jitter
 
     def __getitem__(self, index: int):
-        if not 0 <= index < len(self):
-            raise IndexError(f"pair {index} out of range ({len(self)} pairs)")
-        k = int(np.searchsorted(self.offsets, index, side="right") - 1)
-        source = self.sources[k]
-        rng = np.random.default_rng([self.seed, self.epoch, index])
-        view_z, view_x = source.views(index - int(self.offsets[k]), rng)
+        source, rng, view_z, view_x = self._views(index)
         aug = source.augmentation
         z = self._crop(view_z, self.exemplar_size, 0.0, dataclasses.replace(aug, shift=0.0, stretch=0.0), rng)
         template_size = view_z.size * self.exemplar_size / exemplar_side(view_z.size, self.context)

@@ -177,13 +177,17 @@ class TrainingPairs(TorchDataset):
     def __len__(self):
         return int(self.offsets[-1])
 
-    def __getitem__(self, index: int):
+    def _views(self, index: int):
+        """Pair ``index``'s source, its generator (a function of seed, epoch and index) and its two views."""
         if not 0 <= index < len(self):
             raise IndexError(f"pair {index} out of range ({len(self)} pairs)")
         k = int(np.searchsorted(self.offsets, index, side="right") - 1)
         source = self.sources[k]
         rng = np.random.default_rng([self.seed, self.epoch, index])
-        view_z, view_x = source.views(index - int(self.offsets[k]), rng)
+        return (source, rng) + tuple(source.views(index - int(self.offsets[k]), rng))
+
+    def __getitem__(self, index: int):
+        source, rng, view_z, view_x = self._views(index)
         common = rng.uniform(-180.0, 180.0) if self.rotate else 0.0
         if self.rotate_fraction < 1 and rng.random() >= self.rotate_fraction:  # no draw at 1: same pairs as before
             common = 0.0

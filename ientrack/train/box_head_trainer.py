@@ -1,7 +1,7 @@
 """Training a box head on a frozen extractor (``tools/train.py --stage box_head``).
 
-The extractor (the tracker's backbone with its weights: effnet_lite0_s8's ImageNet trunk, or ien_siamfc's
-IEN-tuned one) never changes, so its features of a fixed set of :class:`~ientrack.data.box_pairs.BoxPairs`
+The extractor (the tracker's whole backbone with its weights: effnet_lite0_s8's ImageNet trunk, or
+ien_siamfc's IEN-tuned one, with an adjust layer where the tracker has one) never changes, so its features of a fixed set of :class:`~ientrack.data.box_pairs.BoxPairs`
 are computed once (:mod:`.feature_cache`) and the head (:class:`~ientrack.models.box_head.BoxHead`) learns
 on them, many epochs for the price of one pass. The loss is the generalised IoU (Rezatofighi et al. 2019)
 between each cell's box and the target's, over the cells within ``radius`` search-crop pixels of the
@@ -95,7 +95,7 @@ def train_box_head(sources, settings: BoxHeadSettings, out_dir, extractor: torch
                "sizes": [exemplar_size, instance_size, context], "shift": settings.shift,
                "scale_jitter": settings.scale_jitter}
         items = cached_features(extractor, pairs, settings.pairs, key, out_dir, settings.workers, progress=progress,
-                                targets=True)
+                                targets=True, whole=True)
         head = BoxHead(items.tensors[0].shape[1], settings.width, extractor.total_stride).to(ctx.device)
         actor = BoxActor(head, settings.radius, (instance_size - 1) / 2, ctx.device)
         data = DatasetEpochs(items, settings.batch_size, 0, settings.seed, ctx, "box pairs", "more pairs (pairs:)")

@@ -38,9 +38,11 @@ class DrawnPairs(Dataset):
 
 
 def cached_features(backbone, pairs, count: int, key: dict, out_dir: Path, workers: int, write: bool = True,
-                    batch_size: int = 32, progress: bool = False, targets: bool = False) -> TensorDataset:
-    """``(z, x)`` features of ``backbone.frozen_features`` for ``count`` pairs of ``pairs`` (``(z, x, t)``
-    with ``targets``: each item's third entry, a tensor, kept as it is): read from
+                    batch_size: int = 32, progress: bool = False, targets: bool = False,
+                    whole: bool = False) -> TensorDataset:
+    """``(z, x)`` features of ``backbone.frozen_features`` (of the whole ``backbone`` with ``whole``: a head
+    that learns behind all of it) for ``count`` pairs of ``pairs`` (``(z, x, t)`` with ``targets``: each
+    item's third entry, a tensor, kept as it is): read from
     ``out_dir/features.pt`` where its ``key`` (what the pairs and the extractor are) matches, else computed
     (and written there when ``write``: the main process of a run)."""
     path, names = Path(out_dir) / CACHE, ("z", "x", "t") if targets else ("z", "x")
@@ -52,12 +54,13 @@ def cached_features(backbone, pairs, count: int, key: dict, out_dir: Path, worke
     print0(f"computing the frozen features of {count} pairs (once; kept in {path})")
     device = next(backbone.parameters()).device
     extractor = fuse_conv_bn(backbone)  # the same features (batch norms folded: it never trains), faster
+    embed = extractor if whole else extractor.frozen_features
     loader = ForkSafeLoader(DrawnPairs(pairs, count, len(names)), batch_size=batch_size, num_workers=workers)
     parts = {k: [] for k in names}
     with torch.no_grad():
         for z, x, *t in tqdm(loader, desc="frozen features", unit="batch", disable=not progress):
-            parts["z"].append(extractor.frozen_features(z.to(device).float()).half().cpu())
-            parts["x"].append(extractor.frozen_features(x.to(device).float()).half().cpu())
+            parts["z"].append(embed(z.to(device).float()).half().cpu())
+            parts["x"].append(embed(x.to(device).float()).half().cpu())
             if targets:
                 parts["t"].append(t[0])
     state = {k: torch.cat(v) for k, v in parts.items()}
