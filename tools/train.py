@@ -35,6 +35,7 @@ from pathlib import Path
 
 from ientrack.cli import add_progress_option, tool_main
 from ientrack.data.pairs import pair_sources
+from ientrack.eval.provenance import file_digest
 from ientrack.models.registry import build_backbone
 from ientrack.train.box_head_trainer import train_box_head
 from ientrack.train.canon_tracker_training import retrain_canonicalizer, upright_images
@@ -99,7 +100,8 @@ def train_the_box_head(config: dict, args, out: str) -> int:
     extractor = build_backbone(geometry["backbone"], **(geometry["backbone_args"] or {}))
     if config.get("weights"):
         load_backbone_weights(extractor, config["weights"], f"python tools/train.py --tracker {config['name']}")
-    result = train_box_head(sources, settings, out, extractor, Path(config.get("weights") or geometry["backbone"]).name,
+    name = geometry["backbone"] + (f" + {file_digest(config['weights'])}" if config.get("weights") else "")  # the cache's key
+    result = train_box_head(sources, settings, out, extractor, name,
                             geometry["exemplar_size"], geometry["instance_size"], geometry["context"],
                             resume=args.resume, device=args.device, export=args.export or config.get("box_head_weights"),
                             max_steps=args.max_steps, max_minutes=args.max_minutes, progress=args.progress)

@@ -18,6 +18,7 @@ from ientrack.checkpoint import load_checkpoint
 from ientrack.data.mixture import describe, mix
 from ientrack.data.pairs import TrainingPairs
 from ientrack.distributed import print0, process_group
+from ientrack.eval.provenance import file_digest
 from ientrack.models.heads import XCorrHead
 from ientrack.models.registry import build_backbone
 from ientrack.models.siamese import SiameseNet, backbone_state
@@ -66,23 +67,16 @@ def response_size(net: SiameseNet, exemplar_size: int, instance_size: int) -> in
     return out.shape[-1]
 
 
-def trained_prefix(backbone) -> Optional[str]:
-    """The state-dict prefix of the part of ``backbone`` that learns behind a frozen one (``adjust.``), or None."""
-    trained = getattr(backbone, "trained", None)
-    names = [name for name, module in backbone.named_modules() if trained is not None and module is trained]
-    return names[0] + "." if names else None
-
-
 def load_pretrained_backbone(net: SiameseNet, path) -> None:
     """Initialise ``net.backbone`` from a checkpoint of a backbone (keys as the backbone's, or under
     ``backbone.``, e.g. exported by classification training, or a tuned trunk such as ien_siamfc.pt);
-    extra keys (a classifier) are ignored, and so are missing ones of the part that learns behind a frozen
-    one (the adjust layer starts fresh on a tuned trunk)."""
+    extra keys (a classifier) are ignored, and so are missing ones outside the backbone's ``frozen`` prefixes
+    (the part that learns behind a frozen one: the adjust layer starts fresh on a tuned trunk)."""
     state = backbone_state(load_checkpoint(path)[0])
     own = net.backbone.state_dict()
-    usable = {k: v.to(own[k].dtype) for k, v in state.items() if k in own and v.shape == own[k].shape}
-    fresh = trained_prefix(net.backbone)
-    missing = sorted(k for k in set(own) - set(usable) if not (fresh and k.startswith(fresh)))
+    usable = {k: v for k, v in state.items() if k in own and v.shape == own[k].shape}
+    frozen = tuple(getattr(net.backbone, "frozen", ()))
+    missing = sorted(k for k in set(own) - set(usable) if not frozen or k.startswith(frozen))
     if missing:
         raise ValueError(f"{path}: does not fit backbone {type(net.backbone).__name__}: "
                          f"{len(missing)} of {len(own)} tensors missing or of another shape (first: {missing[:3]})")
@@ -155,7 +149,7 @@ def _train(config, pairs, out_dir, settings, ctx, resume, amp, stop, export, pre
         key = {"pairs": settings.feature_cache, "seed": settings.seed, "sources": describe(pairs.sources),
                "max_gap": settings.max_gap, "backbone": network["backbone"],
                "backbone_args": {k: v for k, v in (geometry["backbone_args"] or {}).items() if k != "adjust"},
-               "pretrained": str(pretrained) if pretrained else None}
+               "pretrained": file_digest(pretrained) if pretrained else None}
         items = cached_features(net.backbone, pairs, settings.feature_cache, key, out_dir, workers, ctx.is_main)
         trained, workers = SiameseNet(net.backbone.trained, net.head), 0
         network["feature_cache"] = settings.feature_cache
