@@ -39,13 +39,16 @@ def main(argv=None):
     parser.add_argument("--report-dir", default="docs/reports",
                         help="per-dataset reports and plots (default: docs/reports, published beside RESULTS.md)")
     parser.add_argument("--out", default="docs/RESULTS.md")
+    parser.add_argument("--reference", default="siamfc",
+                        help="the tracker every other is paired against, sequence by sequence (default siamfc; "
+                             "the section is left out when it has no results)")
     add_progress_option(parser)
     args = parser.parse_args(argv)
     roots = dataset_roots(args.dataset_root)
     tables = compare(args.trackers, args.datasets, roots, args.results_dir, args.report_dir, args.allow_partial,
                      args.num_workers, args.device, args.progress, args.overwrite, args.sequences)
     command = "python tools/compare.py " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
-    page = results_page(tables, command.strip(), args.device)
+    page = results_page(tables, command.strip(), args.device, args.reference)
     write_text_atomic(args.out, page)
     print(page)
     print(f"\nwritten to {args.out}")

@@ -90,6 +90,28 @@ def evaluate(dataset, tracker_names, results_dir, report_dir=None, plots: bool =
     return report
 
 
+def read_reports(report_dir, datasets=None) -> dict:
+    """The reports :func:`write_report` left under ``report_dir``: ``{dataset: {tracker: report}}`` for
+    ``datasets`` (folder names; default: every folder holding a ``*/performance.json``). A dataset without
+    reports is a ``FileNotFoundError`` naming its folder; an unreadable report, a ``ValueError`` naming it."""
+    root = Path(report_dir)
+    if datasets is None:
+        datasets = sorted({p.parent.parent.name for p in root.glob("*/*/performance.json")})
+    reports = {}
+    for dataset in datasets:
+        files = sorted((root / dataset).glob("*/performance.json"))
+        if not files:
+            raise FileNotFoundError(f"{root / dataset}: no <tracker>/performance.json (run tools/test.py or "
+                                    "tools/compare.py with this --report-dir first)")
+        reports[dataset] = {}
+        for path in files:
+            try:
+                reports[dataset][path.parent.name] = json.loads(path.read_text())
+            except (OSError, ValueError) as error:
+                raise ValueError(f"{path}: not a readable report ({error})") from None
+    return reports
+
+
 def _sequences_with_results(tdir, dataset) -> int:
     return sum(results_io.find_boxes(tdir, seq.name) is not None for seq in dataset)
 
