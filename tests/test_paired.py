@@ -35,6 +35,13 @@ def test_the_interval_matches_the_normal_one_on_many_sequences():
     assert d.high == pytest.approx(diffs.mean() + half, abs=0.15 * half)
 
 
+def test_the_interval_does_not_depend_on_the_sequences_names():
+    reference = {f"s{i}": 0.5 for i in range(9)}
+    tracker = {s: 0.5 + 0.1 * ((i * 7) % 5 - 2) for i, s in enumerate(reference)}
+    renamed = {f"{'zyxwvutsr'[i]}": a for i, a in enumerate(tracker.values())}
+    assert paired_difference(tracker, reference) == paired_difference(renamed, dict(zip(renamed, reference.values())))
+
+
 def test_only_shared_sequences_pair_and_fewer_than_two_give_none():
     d = paired_difference({"a": 0.9, "b": 0.5, "c": 0.1}, {"a": 0.4, "b": 0.5, "x": 0.0})
     assert d.n == 2 and d.mean == pytest.approx(0.25)

@@ -44,10 +44,11 @@ def paired_difference(tracker: Dict[Hashable, float], reference: Dict[Hashable, 
                       resamples: int = RESAMPLES, level: float = LEVEL, seed: int = 0) -> Optional[PairedDifference]:
     """The difference of ``tracker`` and ``reference`` (each ``{sequence: score}``) over the sequences both
     have; ``None`` where they share fewer than two."""
-    shared = sorted(set(tracker) & set(reference), key=str)
+    shared = set(tracker) & set(reference)
     if len(shared) < 2:
         return None
-    diffs = np.array([tracker[s] - reference[s] for s in shared], dtype=np.float64)
+    # sorted by value: the resamples do not depend on how the sequences are named or ordered
+    diffs = np.sort(np.array([tracker[s] - reference[s] for s in shared], dtype=np.float64))
     draws = np.random.default_rng(seed).integers(0, len(diffs), size=(resamples, len(diffs)))
     means = diffs[draws].mean(axis=1)
     low, high = np.quantile(means, [(1 - level) / 2, (1 + level) / 2])
