@@ -11,6 +11,9 @@ import torch
 
 from ientrack.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from ientrack.data.pairs import StillImagePairSource, TrainingPairs
+from ientrack.models.effnet_backbone import EffNetLite0Stride8
+from ientrack.models.heads import XCorrHead
+from ientrack.models.siamese import SiameseNet
 from conftest import ctrl_c_at_call, shared_path
 from ientrack.precision import amp_dtype
 from ientrack.train import trainer, tracker_trainer
@@ -233,6 +236,26 @@ def test_pretrained_backbone_weights_are_loaded(tmp_path):
         load_pretrained_backbone(net, tmp_path / "other.pt")
     with pytest.raises(CheckpointError, match="missing.pt"):
         load_pretrained_backbone(net, tmp_path / "missing.pt")
+
+
+def test_a_tuned_trunk_loads_into_a_backbone_with_more_frozen_parts(tmp_path):
+    """A file with the stride-8 trunk alone (a tuned trunk) fits a backbone with the stride-16 stage too:
+    that stage keeps its built weights, the adjust layer starts fresh; a trunk given in pieces is refused."""
+    def deep_net():
+        return SiameseNet(EffNetLite0Stride8(pretrained=False, adjust=8, deep=0.7), XCorrHead())
+    torch.manual_seed(0)
+    tuned = {k: torch.randn_like(v) if v.is_floating_point() else v
+             for k, v in deep_net().backbone.state_dict().items() if k.startswith("trunk.")}
+    save_checkpoint(tmp_path / "trunk.pt", {f"backbone.{k}": v for k, v in tuned.items()})
+    net = deep_net()
+    deeper_before = {k: v.clone() for k, v in net.backbone.state_dict().items() if k.startswith("deeper.")}
+    load_pretrained_backbone(net, tmp_path / "trunk.pt")
+    state = net.backbone.state_dict()
+    assert all(torch.equal(state[k], v) for k, v in tuned.items())
+    assert all(torch.equal(state[k], v) for k, v in deeper_before.items())
+    save_checkpoint(tmp_path / "half.pt", dict(list(tuned.items())[: len(tuned) // 2]))
+    with pytest.raises(ValueError, match="half.pt.*missing"):
+        load_pretrained_backbone(deep_net(), tmp_path / "half.pt")
 
 
 def test_mixed_precision_is_on_by_default_on_cuda_only():

@@ -70,16 +70,23 @@ def response_size(net: SiameseNet, exemplar_size: int, instance_size: int) -> in
 def load_pretrained_backbone(net: SiameseNet, path) -> None:
     """Initialise ``net.backbone`` from a checkpoint of a backbone (keys as the backbone's, or under
     ``backbone.``, e.g. exported by classification training, or a tuned trunk such as ien_siamfc.pt);
-    extra keys (a classifier) are ignored, and so are missing ones outside the backbone's ``frozen`` prefixes
-    (the part that learns behind a frozen one: the adjust layer starts fresh on a tuned trunk)."""
+    extra keys (a classifier) are ignored. A backbone without ``frozen`` prefixes needs every tensor from
+    the file. With them, the part outside (the adjust layer) starts fresh, and each frozen part comes whole
+    from the file or stays as built (its pretrained weights, e.g. a stride-16 stage that a tuned trunk's
+    file does not have); a part the file gives in pieces, or a file that gives nothing, is an error."""
     state = backbone_state(load_checkpoint(path)[0])
     own = net.backbone.state_dict()
     usable = {k: v for k, v in state.items() if k in own and v.shape == own[k].shape}
     frozen = tuple(getattr(net.backbone, "frozen", ()))
-    missing = sorted(k for k in set(own) - set(usable) if not frozen or k.startswith(frozen))
-    if missing:
+    if frozen:
+        parts = [[k for k in own if k.startswith(prefix)] for prefix in frozen]
+        missing = sorted(k for part in parts if any(k in usable for k in part) for k in part if k not in usable)
+    else:
+        missing = sorted(set(own) - set(usable))
+    if missing or not usable:
         raise ValueError(f"{path}: does not fit backbone {type(net.backbone).__name__}: "
-                         f"{len(missing)} of {len(own)} tensors missing or of another shape (first: {missing[:3]})")
+                         f"{len(missing or own)} of {len(own)} tensors missing or of another shape "
+                         f"(first: {(missing or sorted(own))[:3]})")
     net.backbone.load_state_dict(usable, strict=False)
 
 
