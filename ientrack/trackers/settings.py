@@ -45,6 +45,8 @@ class SearchSettings:
     # elsewhere). The two settings below read the rotation at the peak, so they need at_peak.
     angle_interpolation: bool = False  # the angle read between entries: vertex of the parabola through the best and its neighbours
     normalized_rotation_scores: bool = False  # each entry's response divided by its template's feature norm
+    # -- a weak match: the score is the peak over the first frame's (the template on its own frame) -------------
+    hold_below: float = 0.0  # below this score the state stays (an occluded target is waited for, not followed; 0: never)
     # -- box head (a tracker with box_head_weights): the box regressed at the peak, ientrack/models/box_head.py --
     box_lr: float = 0.5  # how far the size (width and height apart) moves to the box head's (1: all the way)
     box_center_lr: float = 0.5  # how far the centre moves from the response's peak to the box head's box centre
@@ -62,6 +64,8 @@ class SearchSettings:
                              "the peak: they need rotation_search: at_peak")
         if not (0 <= self.box_lr <= 1 and 0 <= self.box_center_lr <= 1):
             raise ValueError(f"{where}: box_lr and box_center_lr must lie in [0, 1], got {self.box_lr}, {self.box_center_lr}")
+        if not 0 <= self.hold_below < 1:
+            raise ValueError(f"{where}: hold_below must lie in [0, 1), got {self.hold_below}")
         if self.num_rotations < 1:
             raise ValueError(f"{where}: num_rotations must be at least 1, got {self.num_rotations}")
         return self

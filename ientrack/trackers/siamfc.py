@@ -8,6 +8,11 @@ the best (scale, rotation, position) with the scale penalty and the cosine windo
 embedded at every scale at ``init`` (``S R x C x h x w``, scale-major) and each frame embeds one search
 crop, at the current size, correlated with the ``S`` scaled copies of each candidate entry. Images enter the backbone as float RGB in 0..255, as SiamFC trains them.
 
+A result's score is the peak over the first frame's (the upright template against the search crop of its
+own frame, at the target): about 1 while the match holds, lower as it weakens, on any backbone, trained
+head or not. Below ``hold_below`` the centre, size and angle stay where they were: an occluded target is
+waited for, not followed to whatever the search finds in its place.
+
 With ``box_head_weights`` (:mod:`ientrack.models.box_head`) the box is then regressed: the head reads the
 upright template against the search features at the response cell of the peak (a tracker that follows an
 angle crops the search region again, at the new centre, turned so the target stands upright), and the size,
@@ -137,6 +142,7 @@ class SiamFCTracker(Tracker):
         self.scale_lr, self.angle_window, self.angle_lr = s.scale_lr, s.angle_window, s.angle_lr
         self.rotation_penalty = s.rotation_penalty
         self.box_lr, self.box_center_lr = s.box_lr, s.box_center_lr
+        self.hold_below = s.hold_below
         self.rotation_search = s.rotation_search
         self.angle_interpolation = s.angle_interpolation
         self.normalized_rotation_scores = s.normalized_rotation_scores
@@ -179,6 +185,7 @@ class SiamFCTracker(Tracker):
         self.bank_norms = self.bank.flatten(1).norm(dim=1).float().cpu()
         upright = self._entries(np.array([0]), (len(self.scales) - 1) // 2 if self.scale_search == "templates" else None)
         self.box_template = self.bank[upright].float()
+        self.reference_peak = float(self.bank_responses(image, self.center)[0])  # the score's 1
 
     @torch.inference_mode()
     def update(self, image: np.ndarray) -> TrackResult:
@@ -193,6 +200,9 @@ class SiamFCTracker(Tracker):
         else:
             penalties = self.penalties[:, None] * self._rotation_penalties(candidates)[None, :]
             peak = locate_peak(responses, penalties, self._window, self.window_influence, self.response_up, self.total_stride)
+        score = max(peak.response, 0.0) / self.reference_peak if self.reference_peak > 0 else 0.0
+        if score < self.hold_below:
+            return self._result(score)
         crop_index = peak.scale if self.scale_search == "crops" else 0
         search_scale = self.search_sides()[crop_index] / self.instance_size
         self.center = np.clip(self.center + peak.displacement * search_scale, 0, self.image_size - 1)
@@ -202,7 +212,7 @@ class SiamFCTracker(Tracker):
         self.angle = float(wrap_angle(self.angle + self.angle_lr * wrap_angle(measured - self.angle)))
         if self.box_head is not None:
             self._regress_box(image, features[crop_index:crop_index + 1], peak, search_scale)
-        return self._result(0.5 * (1.0 + np.tanh(peak.response / 2)))  # sigmoid of the peak logit
+        return self._result(score)
 
     def _regress_box(self, image: np.ndarray, features: torch.Tensor, peak, search_scale: float) -> None:
         """The box head's box at the peak's response cell moves the size and the centre (module docstring).
