@@ -196,7 +196,7 @@ def test_export_is_a_small_half_precision_tracker_snapshot(tmp_path):
     raw = torch.load(path, weights_only=True)
     assert all(v.dtype == torch.float16 for v in raw["state_dict"].values() if v.is_floating_point())
     assert all(k.startswith("backbone.") for k in raw["state_dict"])
-    assert raw["meta"]["steps"] == 2 and raw["meta"]["finished"] is True
+    assert raw["meta"]["steps"] == 2 and raw["meta"]["finished"] is True and raw["meta"]["seed"] == 0
     from ientrack.trackers.registry import build_tracker
 
     tracker = build_tracker("siamfc", weights=str(path), device="cpu")

