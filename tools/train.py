@@ -164,7 +164,8 @@ def main(argv=None):
     parser.add_argument("--resume", action=argparse.BooleanOptionalAction, default=True, help="continue from OUT/last.pt")
     parser.add_argument("--amp", action=argparse.BooleanOptionalAction, default=None, help="mixed precision (default: on CUDA)")
     parser.add_argument("--export", default=None, help="where to write the trained weights (default: the config's weights)")
-    parser.add_argument("--pretrained", default=None, help="initial backbone weights, e.g. from tools/train_cls.py or a tuned trunk (ien_siamfc.pt); "
+    parser.add_argument("--pretrained", default=None,
+                        help="initial backbone weights, e.g. from tools/train_cls.py or a tuned trunk (ien_siamfc.pt); "
                              "a frozen part the file lacks keeps its pretrained weights")
     parser.add_argument("--rotate", action=argparse.BooleanOptionalAction, default=None,
                         help="turn search crops by random angles (rotation-equivariant trackers)")

@@ -78,15 +78,17 @@ def load_pretrained_backbone(net: SiameseNet, path) -> None:
     own = net.backbone.state_dict()
     usable = {k: v for k, v in state.items() if k in own and v.shape == own[k].shape}
     frozen = tuple(getattr(net.backbone, "frozen", ()))
-    if frozen:
-        parts = [[k for k in own if k.startswith(prefix)] for prefix in frozen]
-        missing = sorted(k for part in parts if any(k in usable for k in part) for k in part if k not in usable)
-    else:
-        missing = sorted(set(own) - set(usable))
-    if missing or not usable:
-        raise ValueError(f"{path}: does not fit backbone {type(net.backbone).__name__}: "
-                         f"{len(missing or own)} of {len(own)} tensors missing or of another shape "
-                         f"(first: {(missing or sorted(own))[:3]})")
+    missing = [] if frozen else sorted(set(own) - set(usable))
+    for prefix in frozen:  # a frozen part the file gives at all, it must give whole
+        part = [k for k in own if k.startswith(prefix)]
+        if any(k in usable for k in part):
+            missing += [k for k in part if k not in usable]
+    name = type(net.backbone).__name__
+    if not usable:
+        raise ValueError(f"{path}: does not fit backbone {name}: none of its {len(own)} tensors is in the file")
+    if missing:
+        raise ValueError(f"{path}: does not fit backbone {name}: {len(missing)} of {len(own)} tensors missing "
+                         f"or of another shape (first: {missing[:3]})")
     net.backbone.load_state_dict(usable, strict=False)
 
 
